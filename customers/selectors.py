@@ -1,0 +1,79 @@
+"""Tenant isolation, in one place. Every view and API endpoint gets its querysets from here.
+
+Staff (any staff role, or a superuser) see every customer; a customer user sees only the
+customer their login is bound to; anyone else sees nothing. Filtering (rather than a permission
+check after the fetch) is what turns another customer's object into a 404, never a 403."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import models
+
+from .choices import Role
+from .models import AuthorizedContact, Contract, Customer, Service
+
+M = TypeVar("M", bound=models.Model)
+
+STAFF_ROLES = frozenset(Role.values)
+
+
+def user_roles(user: Any) -> frozenset[str]:
+    """The staff roles a user holds (cached on the user object for the request)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_sla_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
+        user._sla_roles = cached
+    return cached
+
+
+def user_is_staff(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and (user.is_superuser or user_roles(user)))
+
+
+def user_has_role(user: Any, *roles: str) -> bool:
+    return bool(getattr(user, "is_authenticated", False)
+                and (user.is_superuser or user_roles(user) & set(roles)))
+
+
+def user_customer_id(user: Any) -> int | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    link = getattr(user, "customer_link", None)
+    return link.customer_id if link is not None else None
+
+
+def scope_for_user(qs: models.QuerySet[M], user: Any, *, customer_field: str = "customer") -> models.QuerySet[M]:
+    """Restrict `qs` to what `user` may see. `customer_field` is the lookup path to the customer."""
+    if user_is_staff(user):
+        return qs
+    cid = user_customer_id(user)
+    if cid is None:
+        return qs.none()
+    key = "pk" if customer_field in ("", "self") else f"{customer_field}_id"
+    return qs.filter(**{key: cid})
+
+
+def customer_list(*, user: Any) -> models.QuerySet[Customer]:
+    return scope_for_user(Customer.objects.all(), user, customer_field="self")
+
+
+def contract_list(*, user: Any) -> models.QuerySet[Contract]:
+    return scope_for_user(Contract.objects.select_related("customer"), user)
+
+
+def service_list(*, user: Any) -> models.QuerySet[Service]:
+    return scope_for_user(
+        Service.objects.select_related("customer", "contract", "specialist", "engineer"), user)
+
+
+def contact_list(*, user: Any) -> models.QuerySet[AuthorizedContact]:
+    return scope_for_user(AuthorizedContact.objects.select_related("customer"), user)
+
+
+def staff_users_with_role(role: str) -> models.QuerySet[Any]:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(groups__name=role, is_active=True).distinct()

@@ -1,0 +1,42 @@
+"""Every notification attempt, one row each, written before anything is sent."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Channel, Status
+
+
+class Notification(models.Model):
+    """One attempt to tell one address something over one channel. The idempotency key makes
+    a retried sweep or task find the row it already wrote instead of sending twice."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+", verbose_name=_("recipient"))
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    related = GenericForeignKey("content_type", "object_id")
+    status = models.CharField(_("outcome"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING, db_index=True)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    attempted_at = models.DateTimeField(_("attempted at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="notification_related")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.address}: {self.subject}"

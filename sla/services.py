@@ -1,0 +1,307 @@
+"""Every write of the SLA engine: starting, pausing, resuming, meeting and cancelling clocks,
+and the sweep that claims warnings and breaches. Workflows call these; they never compute a
+deadline themselves (STYLE.md)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Callable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from audit.models import AuditEntry
+from audit.services import audit_record
+from customers.choices import Role
+from customers.selectors import staff_users_with_role
+from notifications.services import Message, notifications_enqueue
+from slaportal.errors import ConflictError, DomainError
+
+from .calendars import compute_due
+from .choices import ClockState, PolicyKind
+from .models import Clock, ContractPolicy, SlaPolicy
+from .signals import clock_transitioned, clocks_breached, clocks_warned
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    policy: SlaPolicy
+    threshold: Decimal
+    warning_percent: int
+    active: bool
+
+
+def policy_effective(*, policy: SlaPolicy, contract: Any = None) -> EffectivePolicy:
+    """The policy's target with the contract's override, if any, applied."""
+    ov = None
+    if contract is not None:
+        ov = ContractPolicy.objects.filter(contract=contract, policy=policy).first()
+    return EffectivePolicy(
+        policy=policy,
+        threshold=ov.threshold if ov and ov.threshold is not None else policy.threshold,
+        warning_percent=ov.warning_percent if ov and ov.warning_percent else policy.warning_percent,
+        active=policy.active and (ov.active if ov else True),
+    )
+
+
+def clock_start(
+    *,
+    subject: models.Model,
+    policy_code: str,
+    customer: Any = None,
+    contract: Any = None,
+    assignee: Any = None,
+    label: str = "",
+    started_at: datetime | None = None,
+    actor: Any = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Clock:
+    """Start the clock of promise `policy_code` for `subject`. The deadline comes from the
+    policy (with the contract's override) on the policy's calendar."""
+    now = now or timezone.now()
+    started_at = started_at or now
+    try:
+        policy = SlaPolicy.objects.get(code=policy_code)
+    except SlaPolicy.DoesNotExist:
+        raise DomainError(_("No SLA policy with code %(code)s.") % {"code": policy_code}) from None
+    if policy.kind != PolicyKind.DEADLINE:
+        raise DomainError(_("Policy %(code)s is measured over a period; it has no clock.")
+                          % {"code": policy_code})
+    eff = policy_effective(policy=policy, contract=contract)
+    if not eff.active:
+        raise DomainError(_("Promise %(code)s does not apply to this contract.") % {"code": policy_code})
+    due_at = compute_due(start=started_at, target=eff.threshold, unit=policy.unit,
+                         calendar=policy.calendar)
+    warn_at = started_at + (due_at - started_at) * eff.warning_percent / 100
+    if customer is None and contract is not None:
+        customer = contract.customer
+    clock = Clock(
+        content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk,
+        label=(label or str(subject))[:200], policy=policy, customer=customer, contract=contract,
+        assignee=assignee, target=eff.threshold, unit=policy.unit, calendar=policy.calendar,
+        started_at=started_at, due_at=due_at, warn_at=warn_at,
+    )
+    try:
+        with transaction.atomic():
+            clock.save()
+            audit_record(obj=clock, action="start", actor=actor, to_state=ClockState.RUNNING,
+                         reason=reason, now=now,
+                         data={"due_at": due_at.isoformat(), "target": str(eff.threshold)})
+    except IntegrityError:
+        raise ConflictError(_("Clock %(code)s is already running for this item.")
+                            % {"code": policy_code}) from None
+    return clock
+
+
+def _transition(
+    *, clock_id: int, method: str, actor: Any, reason: str, now: datetime | None,
+    refuse: Callable[[Clock], str] | None = None,
+) -> Clock:
+    now = now or timezone.now()
+    with transaction.atomic():
+        try:
+            clock = Clock.objects.select_for_update().select_related("policy").get(pk=clock_id)
+        except Clock.DoesNotExist:
+            raise DomainError(_("No such clock.")) from None
+        bound = getattr(clock, method)
+        if not can_proceed(bound):
+            raise ConflictError(
+                _("A %(state)s clock cannot be %(action)s.")
+                % {"state": clock.get_state_display(), "action": method}
+            )
+        before = clock.state
+        bound(at=now)
+        clock.save()
+        audit_record(obj=clock, action=method, actor=actor, from_state=before,
+                     to_state=clock.state, reason=reason, now=now)
+        transaction.on_commit(lambda: clock_transitioned.send(
+            sender=Clock, clock=clock, from_state=before, to_state=clock.state))
+    return clock
+
+
+def clock_pause(*, clock_id: int, actor: Any = None, reason: str = "", now: datetime | None = None) -> Clock:
+    """Stop the time (for example while waiting on the customer)."""
+    return _transition(clock_id=clock_id, method="pause", actor=actor, reason=reason, now=now)
+
+
+def clock_resume(*, clock_id: int, actor: Any = None, reason: str = "", now: datetime | None = None) -> Clock:
+    """Restart the time; due_at and warn_at move by the paused span."""
+    return _transition(clock_id=clock_id, method="resume", actor=actor, reason=reason, now=now)
+
+
+def clock_cancel(*, clock_id: int, actor: Any = None, reason: str = "", now: datetime | None = None) -> Clock:
+    """The obligation went away (a withdrawn complaint, a cancelled request)."""
+    return _transition(clock_id=clock_id, method="cancel", actor=actor, reason=reason, now=now)
+
+
+def clock_meet(*, clock_id: int, actor: Any = None, reason: str = "", now: datetime | None = None) -> Clock:
+    """The promise was kept. On an already-breached clock the late fulfilment is recorded
+    (completed_at) and the clock stays breached: a late report is still late."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        clock = Clock.objects.select_for_update().get(pk=clock_id)
+        if clock.state == ClockState.BREACHED:
+            if clock.completed_at is None:
+                clock.completed_at = now
+                clock.save(update_fields=["completed_at"])
+                audit_record(obj=clock, action="complete_late", actor=actor,
+                             from_state=clock.state, to_state=clock.state, reason=reason, now=now)
+            return clock
+    return _transition(clock_id=clock_id, method="meet", actor=actor, reason=reason, now=now)
+
+
+def clock_open_for(*, subject: models.Model, policy_code: str) -> Clock | None:
+    return Clock.objects.filter(
+        content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk,
+        policy__code=policy_code, state__in=[ClockState.RUNNING, ClockState.PAUSED],
+    ).first()
+
+
+def clock_meet_for(*, subject: models.Model, policy_code: str, actor: Any = None,
+                   reason: str = "", now: datetime | None = None) -> Clock | None:
+    """Meet the clock of `policy_code` on `subject` (open or breached); None if there is none."""
+    clock = (Clock.objects.filter(content_type=ContentType.objects.get_for_model(subject),
+                                  object_id=subject.pk, policy__code=policy_code)
+             .exclude(state__in=[ClockState.CANCELLED, ClockState.MET]).order_by("-started_at").first())
+    if clock is None:
+        return None
+    return clock_meet(clock_id=clock.pk, actor=actor, reason=reason, now=now)
+
+
+def clock_cancel_for(*, subject: models.Model, policy_code: str | None = None, actor: Any = None,
+                     reason: str = "", now: datetime | None = None) -> list[Clock]:
+    qs = Clock.objects.filter(content_type=ContentType.objects.get_for_model(subject),
+                              object_id=subject.pk, state__in=[ClockState.RUNNING, ClockState.PAUSED])
+    if policy_code:
+        qs = qs.filter(policy__code=policy_code)
+    return [clock_cancel(clock_id=pk, actor=actor, reason=reason, now=now)
+            for pk in qs.values_list("pk", flat=True)]
+
+
+# --- The sweep ----------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    breached: list[int] = field(default_factory=list)
+    warned: list[int] = field(default_factory=list)
+    notifications: int = 0
+
+
+def _claim(sql_set: str, sql_where: str, params_set: list[Any], params_where: list[Any]) -> list[int]:
+    """UPDATE ... RETURNING id over at most SWEEP_BATCH rows. The outer WHERE repeats the
+    condition so that, of two sweeps racing for a row, only the one whose UPDATE changed it
+    gets its id back (PostgreSQL re-checks the WHERE after waiting on the row lock; SQLite
+    serialises writers)."""
+    table = Clock._meta.db_table
+    sql = (f"UPDATE {table} SET {sql_set} WHERE {sql_where} AND id IN "
+           f"(SELECT id FROM {table} WHERE {sql_where} ORDER BY id LIMIT {SWEEP_BATCH}) RETURNING id")
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params_set, *params_where, *params_where])
+        return [row[0] for row in cur.fetchall()]
+
+
+def clocks_sweep(*, now: datetime | None = None) -> SweepResult:
+    """Claim every running clock whose warning time or deadline has passed, write the audit
+    rows and the escalation notifications in the same transaction, and queue the sending after
+    commit. Safe to run concurrently and to retry: a claimed row is never claimed again."""
+    now = now or timezone.now()
+    ts = connection.ops.adapt_datetimefield_value(now)
+    result = SweepResult()
+    while True:
+        with transaction.atomic():
+            breached = _claim("state = %s, breached_at = %s", "state = %s AND due_at <= %s",
+                              [ClockState.BREACHED, ts], [ClockState.RUNNING, ts])
+            warned = _claim("warned_at = %s", "state = %s AND warned_at IS NULL AND warn_at <= %s",
+                            [ts], [ClockState.RUNNING, ts])
+            if not breached and not warned:
+                break
+            result.notifications += _after_claim(breached=breached, warned=warned, now=now)
+            result.breached += breached
+            result.warned += warned
+        if len(breached) < SWEEP_BATCH and len(warned) < SWEEP_BATCH:
+            break
+    if result.breached:
+        ids_b = list(result.breached)
+        transaction.on_commit(lambda: clocks_breached.send(sender=Clock, clock_ids=ids_b))
+    if result.warned:
+        ids_w = list(result.warned)
+        transaction.on_commit(lambda: clocks_warned.send(sender=Clock, clock_ids=ids_w))
+    return result
+
+
+def _after_claim(*, breached: list[int], warned: list[int], now: datetime) -> int:
+    ct = ContentType.objects.get_for_model(Clock)
+    AuditEntry.objects.bulk_create(
+        [AuditEntry(content_type=ct, object_id=i, action="breach", from_state=ClockState.RUNNING,
+                    to_state=ClockState.BREACHED, at=now, reason="due_at passed") for i in breached]
+        + [AuditEntry(content_type=ct, object_id=i, action="warn", from_state=ClockState.RUNNING,
+                      to_state=ClockState.RUNNING, at=now, reason="warn_at passed") for i in warned],
+        batch_size=500,
+    )
+    managers = list(staff_users_with_role(Role.MANAGER).only("id", "email"))
+    clocks = Clock.objects.filter(pk__in=breached + warned).select_related("policy", "customer", "assignee")
+    messages: list[Message] = []
+    breached_set = set(breached)
+    with translation.override("zh-hans"):
+        for clock in clocks:
+            event = "breach" if clock.pk in breached_set else "warning"
+            messages += escalation_messages(clock=clock, event=event, managers=managers)
+    return len(notifications_enqueue(messages=messages, now=now))
+
+
+def escalation_messages(*, clock: Clock, event: str, managers: list[Any]) -> list[Message]:
+    """One e-mail per recipient: the managers and the clock's assignee, each exactly once."""
+    recipients = {u.pk: u for u in managers}
+    if clock.assignee_id:
+        recipients.setdefault(clock.assignee_id, clock.assignee)
+    if event == "breach":
+        subject = _("[SLA breached] %(code)s %(policy)s · %(label)s")
+    else:
+        subject = _("[SLA warning] %(code)s %(policy)s · %(label)s")
+    fmt = {"code": clock.policy.code, "policy": clock.policy.name, "label": clock.label}
+    local_due = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M:%S")
+    body = _("Promise: %(code)s %(policy)s\nItem: %(label)s\nCustomer: %(customer)s\n"
+             "Started: %(started)s\nDue: %(due)s\nState: %(state)s\n") % {
+        **fmt, "customer": clock.customer or "-",
+        "started": timezone.localtime(clock.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "due": local_due, "state": clock.get_state_display() if event == "warning" else _("breached"),
+    }
+    return [
+        Message(channel="email", address=u.email or "", kind=f"clock_{event}",
+                subject=subject % fmt, body=body, recipient_id=uid, related=clock,
+                idempotency_key=f"clock:{clock.pk}:{event}:user:{uid}:email")
+        for uid, u in recipients.items()
+    ]
+
+
+def calendar_coverage_alert(*, now: datetime | None = None) -> list[int]:
+    """Tell the managers, once per missing year, that the working-day calendar of the current
+    or next year must be entered before deadlines can be computed in it."""
+    from .calendars import missing_years
+
+    now = now or timezone.now()
+    years = missing_years(timezone.localtime(now).date())
+    managers = list(staff_users_with_role(Role.MANAGER))
+    messages = []
+    with translation.override("zh-hans"):
+        for y in years:
+            for u in managers:
+                messages.append(Message(
+                    channel="email", address=u.email or "", kind="calendar_missing",
+                    subject=_("The working-day calendar for %(year)s is missing") % {"year": y},
+                    body=_("Enter the %(year)s holidays and make-up working days under SLA → "
+                           "Working-day overrides.") % {"year": y},
+                    recipient_id=u.pk, idempotency_key=f"calendar-missing:{y}:user:{u.pk}"))
+        notifications_enqueue(messages=messages, now=now)
+    return years

@@ -1,0 +1,39 @@
+"""Test settings: PostgreSQL and Redis when they answer on this machine (or DATABASE_URL /
+CELERY_BROKER_URL say where they are), the embedded ones otherwise. The session header says
+which were used; SLAPORTAL_REQUIRE_SERVICES=1 (set by .ci/run) turns a fallback into an error."""
+
+import os
+import socket
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/slaportal"
+if ("CELERY_BROKER_URL" not in os.environ and "REDIS_URL" not in os.environ
+        and _answers("127.0.0.1", 6379)):
+    os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/13"
+
+os.environ.setdefault("SLAPORTAL_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "var", "test"))
+
+from .settings import *  # noqa: E402,F401,F403
+from .settings import DATABASES, CELERY_BROKER_URL  # noqa: E402
+
+if os.environ.get("SLAPORTAL_REQUIRE_SERVICES") == "1":
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise RuntimeError("SLAPORTAL_REQUIRE_SERVICES=1 but PostgreSQL is not in use")
+    if not CELERY_BROKER_URL.startswith("redis"):
+        raise RuntimeError("SLAPORTAL_REQUIRE_SERVICES=1 but Redis is not the broker")
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                    "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = False
+LANGUAGE_CODE = "zh-hans"

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from tests import factories as f
+
+
+def pytest_report_header(config):  # type: ignore[no-untyped-def]
+    db = settings.DATABASES["default"]
+    where = db["ENGINE"].rsplit(".", 1)[-1]
+    if where != "sqlite3":
+        where += f" {db.get('HOST')}:{db.get('PORT')}/{db.get('NAME')}"
+    return [f"slaportal: database={where} broker={settings.CELERY_BROKER_URL}"]
+
+
+@pytest.fixture
+def alice(db):
+    """A customer user of customer A."""
+    return f.CustomerUserFactory(customer__name="甲公司 Alpha").user
+
+
+@pytest.fixture
+def customer_a(alice):
+    return alice.customer_link.customer
+
+
+@pytest.fixture
+def charlie(db):
+    """A customer user of another customer: must always get 404 on A's objects."""
+    return f.CustomerUserFactory(customer__name="丙公司 Charlie").user
+
+
+@pytest.fixture
+def manager(db):
+    return f.StaffFactory(role="manager", username="mia")
+
+
+@pytest.fixture
+def specialist(db):
+    return f.StaffFactory(role="specialist", username="sam")
+
+
+@pytest.fixture
+def engineer(db):
+    return f.StaffFactory(role="engineer", username="eve")
+
+
+@pytest.fixture
+def dc_staff(db):
+    return f.StaffFactory(role="dc_staff", username="dan")
