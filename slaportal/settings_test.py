@@ -24,7 +24,7 @@ os.environ.setdefault("SLAPORTAL_VAR_DIR", os.path.join(os.path.dirname(os.path.
     os.path.abspath(__file__))), "var", "test"))
 
 from .settings import *  # noqa: E402,F401,F403
-from .settings import DATABASES, CELERY_BROKER_URL  # noqa: E402
+from .settings import CELERY_BROKER_URL, DATABASES  # noqa: E402
 
 if os.environ.get("SLAPORTAL_REQUIRE_SERVICES") == "1":
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -37,3 +37,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
 LANGUAGE_CODE = "zh-hans"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not pytest-django's in-memory default: the worker/beat test's subprocesses and the
+    # concurrent-sweep test's processes must open the same test database.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.path.join(
+        os.environ["SLAPORTAL_VAR_DIR"], "test_db.sqlite3")

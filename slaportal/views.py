@@ -1,12 +1,15 @@
-"""Project-level views: the health endpoint and the role-based home page redirect."""
+"""Project-level views: the health endpoint and the role-based home page."""
 
 from __future__ import annotations
 
 import time
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 
 def _database() -> dict[str, object]:
@@ -27,7 +30,9 @@ def _broker() -> dict[str, object]:
     kind = url.split(":", 1)[0]
     t0 = time.monotonic()
     try:
-        with app.connection_for_write() as conn:
+        # The URL from settings, not the one the app was configured with at import: the same
+        # thing in a deployment, and what a test's settings override changes.
+        with app.connection_for_write(url) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             if kind == "filesystem":
                 # The filesystem transport "connects" to anything; check its folder is writable.
@@ -51,8 +56,43 @@ def healthz(request: HttpRequest) -> JsonResponse:
                         status=200 if ok else 503)
 
 
-def home(request: HttpRequest):  # type: ignore[no-untyped-def]
-    """Placeholder replaced by the role-based home page."""
-    from django.shortcuts import redirect
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """One home page per role: managers see what is overdue and what awaits their decision,
+    specialists and engineers their own clocks and customers, a customer user their organisation."""
+    from credits.choices import CreditState
+    from credits.selectors import credit_list
+    from customers.choices import Role
+    from customers.selectors import customer_list, user_customer_id, user_has_role
+    from sla.choices import OPEN_CLOCK_STATES
+    from sla.selectors import Bucket, breach_history, clock_list, overdue_review
 
-    return redirect("admin:index")
+    user = request.user
+    if user_has_role(user, Role.MANAGER):
+        counts = dict(overdue_review(user=user).order_by().values_list("bucket").annotate(n=Count("id")))
+        pending = credit_list(user=user).filter(state=CreditState.PROPOSED)
+        return render(request, "home/manager.html", {
+            "overdue_count": counts.get(Bucket.OVERDUE, 0),
+            "warning_count": counts.get(Bucket.WARNING, 0),
+            "pending_credits": pending[:10],
+            "pending_credit_count": pending.count(),
+            "recent_breaches": breach_history(user=user)[:10],
+        })
+    if user_has_role(user, Role.SPECIALIST, Role.ENGINEER):
+        mine = clock_list(user=user).filter(assignee=user, state__in=OPEN_CLOCK_STATES).order_by("due_at")
+        customers = customer_list(user=user).filter(
+            Q(services__specialist=user) | Q(services__engineer=user)).distinct()
+        return render(request, "home/staff.html", {
+            "my_clocks": mine[:50], "my_clock_count": mine.count(), "my_customers": customers,
+        })
+    if user_has_role(user, Role.DC_STAFF):
+        return render(request, "home/dc_staff.html", {})
+    if user_customer_id(user) is not None:
+        from customers.views import customer_sections
+
+        ctx = customer_sections(user, customer_list(user=user).get())
+        ctx["open_clocks"] = (clock_list(user=user).filter(state__in=OPEN_CLOCK_STATES)
+                              .order_by("due_at")[:50])
+        ctx["credits"] = credit_list(user=user)[:20]
+        return render(request, "home/customer.html", ctx)
+    return render(request, "home/no_role.html", {})
