@@ -17,8 +17,8 @@ from audit.services import audit_record
 from customers.choices import Role
 from customers.models import Contract
 from customers.selectors import user_has_role
-from slaportal.errors import ConflictError, DomainError, ForbiddenError
 from sla.models import SlaPolicy
+from slaportal.errors import ConflictError, DomainError, ForbiddenError
 
 from .choices import CreditState
 from .models import Credit
@@ -59,7 +59,7 @@ def credit_propose(
         credit.evidence_type = ContentType.objects.get_for_model(evidence)
         credit.evidence_id = evidence.pk
     try:
-        credit.full_clean(exclude=["dedupe_key"])
+        credit.full_clean(exclude=["dedupe_key", "state"])  # protected FSM field: never re-set
     except ValidationError as e:
         raise DomainError(_("The credit is not valid."), field_errors=e.message_dict) from None
     try:

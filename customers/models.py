@@ -6,6 +6,7 @@ import calendar
 import hmac
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -15,6 +16,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ContactChannel, Language, ServiceKind
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 ZERO = Decimal("0.00")
 
@@ -167,7 +171,7 @@ class AuthorizedContact(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         channels = self.channels or []
         valid = set(ContactChannel.values)
         if not isinstance(channels, list) or not channels:

@@ -9,22 +9,33 @@ from .choices import Role
 # app_label.codename; a codename missing (an app not yet migrated) is skipped, not an error.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SPECIALIST: [
+        "access_requests.view_visit", "access_requests.add_visit",
         "customers.view_customer", "customers.view_contract", "customers.view_service",
         "customers.view_authorizedcontact", "customers.change_authorizedcontact",
         "customers.add_authorizedcontact",
         "sla.view_clock", "sla.view_slapolicy", "credits.view_credit", "credits.add_credit",
         "notifications.view_notification",
+        "operations.view_operationrequest", "operations.add_operationrequest",
     ],
     Role.ENGINEER: [
+        "access_requests.view_visit",
         "customers.view_customer", "customers.view_contract", "customers.view_service",
         "customers.view_authorizedcontact",
         "sla.view_clock", "sla.view_slapolicy", "credits.view_credit", "credits.add_credit",
         "notifications.view_notification",
+        "operations.view_operationrequest", "operations.add_operationrequest",
+        "operations.view_authorization", "operations.view_phoneattempt",
     ],
     Role.DC_STAFF: [
+        "access_requests.view_visit", "access_requests.add_visit", "access_requests.change_visit",
+        "access_requests.view_room", "access_requests.view_datacentre",
         "customers.view_customer", "customers.view_service", "sla.view_clock",
     ],
     Role.MANAGER: [
+        "access_requests.view_visit", "access_requests.add_visit", "access_requests.change_visit",
+        "access_requests.view_room", "access_requests.add_room", "access_requests.change_room",
+        "access_requests.view_datacentre", "access_requests.add_datacentre",
+        "access_requests.change_datacentre",
         "customers.view_customer", "customers.add_customer", "customers.change_customer",
         "customers.view_contract", "customers.add_contract", "customers.change_contract",
         "customers.view_service", "customers.add_service", "customers.change_service",
@@ -36,6 +47,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "credits.view_credit", "credits.add_credit", "credits.change_credit",
         "credits.approve_credit",
         "notifications.view_notification", "audit.view_auditentry",
+        "operations.view_operationrequest", "operations.add_operationrequest",
+        "operations.view_authorization", "operations.view_phoneattempt",
+        "operations.view_phoneauthlock",
     ],
 }
 

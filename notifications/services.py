@@ -18,6 +18,9 @@ from .models import Notification
 
 logger = logging.getLogger(__name__)
 
+# Notifications per send task.
+SEND_CHUNK = 20
+
 
 @dataclass
 class Message:
@@ -56,14 +59,18 @@ def notifications_enqueue(*, messages: list[Message], now: datetime | None = Non
             object_id=m.related.pk if m.related is not None else None, created_at=now,
         ))
     # ignore_conflicts: a concurrent writer of the same key wins and this row is dropped.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    # No fixed batch size: one INSERT however many rows (the backend splits where it must).
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
     ids = list(Notification.objects.filter(
         idempotency_key__in=[r.idempotency_key for r in rows], status=Status.PENDING)
         .values_list("id", flat=True))
     if ids:
         from .tasks import send_batch
 
-        transaction.on_commit(lambda: send_batch.delay(ids))
+        # Small tasks: several worker processes send in parallel, and a sweep queued behind
+        # them never waits for thousands of SMTP conversations to finish.
+        chunks = [ids[i:i + SEND_CHUNK] for i in range(0, len(ids), SEND_CHUNK)]
+        transaction.on_commit(lambda: [send_batch.delay(c) for c in chunks])
     return ids
 
 

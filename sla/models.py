@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -15,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .choices import CalendarCode, ClockState, Comparison, PolicyKind, Remedy, Unit
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 DEADLINE_UNITS = {
     CalendarCode.H24: {Unit.MINUTES, Unit.HOURS, Unit.DAYS},
@@ -64,7 +68,7 @@ class SlaPolicy(models.Model):
 
 def validate_target(*, kind: str, threshold: Decimal | None, unit: str, calendar: str) -> None:
     """A deadline needs a positive target in a unit its calendar can count."""
-    errors: dict[str, str] = {}
+    errors: dict[str, StrOrPromise] = {}
     if threshold is None:
         errors["threshold"] = _("A policy needs a target.")
     elif kind == PolicyKind.DEADLINE and threshold <= 0:
@@ -75,6 +79,10 @@ def validate_target(*, kind: str, threshold: Decimal | None, unit: str, calendar
             errors["calendar"] = _("A deadline runs on the 24x7 or the cn-workdays calendar.")
         elif unit not in allowed:
             errors["unit"] = _("This unit cannot be counted on that calendar.")
+        elif (unit == Unit.WORKING_DAYS and threshold is not None and "threshold" not in errors
+              and threshold != threshold.to_integral_value()):
+            # compute_due counts whole working days; refuse here rather than at every clock start.
+            errors["threshold"] = _("Working days are counted whole.")
     if errors:
         raise ValidationError(errors)
 

@@ -62,3 +62,25 @@ def overdue_review(
 def breach_history(*, user: Any, since: datetime | None = None) -> models.QuerySet[Clock]:
     since = since or timezone.now() - timedelta(days=90)
     return clock_list(user=user).filter(state=ClockState.BREACHED, breached_at__gte=since).order_by("-breached_at")
+
+
+def policy_list() -> models.QuerySet[Any]:
+    """The promises; not customer data (every staff role reads the same table)."""
+    from .models import SlaPolicy
+
+    return SlaPolicy.objects.all()
+
+
+def contract_policy_list(*, user: Any) -> models.QuerySet[Any]:
+    """Per-contract overrides, scoped by the contract's customer."""
+    from .models import ContractPolicy
+
+    return scope_for_user(
+        ContractPolicy.objects.select_related("contract", "contract__customer", "policy"), user,
+        customer_field="contract__customer").order_by("contract__number", "policy__code")
+
+
+def workday_override_list() -> models.QuerySet[Any]:
+    from .models import WorkdayOverride
+
+    return WorkdayOverride.objects.all()

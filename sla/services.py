@@ -5,10 +5,11 @@ deadline themselves (STYLE.md)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
@@ -150,7 +151,9 @@ def clock_meet(*, clock_id: int, actor: Any = None, reason: str = "", now: datet
     (completed_at) and the clock stays breached: a late report is still late."""
     now = now or timezone.now()
     with transaction.atomic():
-        clock = Clock.objects.select_for_update().get(pk=clock_id)
+        clock = Clock.objects.select_for_update().filter(pk=clock_id).first()
+        if clock is None:
+            raise DomainError(_("No such clock."))
         if clock.state == ClockState.BREACHED:
             if clock.completed_at is None:
                 clock.completed_at = now
@@ -158,7 +161,9 @@ def clock_meet(*, clock_id: int, actor: Any = None, reason: str = "", now: datet
                 audit_record(obj=clock, action="complete_late", actor=actor,
                              from_state=clock.state, to_state=clock.state, reason=reason, now=now)
             return clock
-    return _transition(clock_id=clock_id, method="meet", actor=actor, reason=reason, now=now)
+        # Still inside the transaction that holds the row lock: a sweep cannot breach the clock
+        # between the check above and the transition (it would turn "late" into a 409).
+        return _transition(clock_id=clock_id, method="meet", actor=actor, reason=reason, now=now)
 
 
 def clock_open_for(*, subject: models.Model, policy_code: str) -> Clock | None:
@@ -198,14 +203,21 @@ class SweepResult:
     notifications: int = 0
 
 
-def _claim(sql_set: str, sql_where: str, params_set: list[Any], params_where: list[Any]) -> list[int]:
-    """UPDATE ... RETURNING id over at most SWEEP_BATCH rows. The outer WHERE repeats the
-    condition so that, of two sweeps racing for a row, only the one whose UPDATE changed it
-    gets its id back (PostgreSQL re-checks the WHERE after waiting on the row lock; SQLite
-    serialises writers)."""
+def _claim(sql_set: str, sql_where: str, params_set: list[Any], params_where: list[Any],
+           *, order_by: str) -> list[int]:
+    """UPDATE ... RETURNING id over at most SWEEP_BATCH rows, most overdue first. Only the
+    process whose UPDATE changed a row gets its id back, so only that one acts on it.
+
+    PostgreSQL: the inner SELECT locks its rows FOR UPDATE SKIP LOCKED, so two sweeps take
+    disjoint sets without waiting on each other (waiting, with each holding rows the other
+    wants, is a deadlock: seen with four concurrent sweeps), and a row it does lock is
+    re-checked against the WHERE after a concurrent commit. The outer WHERE repeats the
+    condition for backends without row locks; SQLite serialises writers instead."""
     table = Clock._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     sql = (f"UPDATE {table} SET {sql_set} WHERE {sql_where} AND id IN "
-           f"(SELECT id FROM {table} WHERE {sql_where} ORDER BY id LIMIT {SWEEP_BATCH}) RETURNING id")
+           f"(SELECT id FROM {table} WHERE {sql_where} ORDER BY {order_by}, id "
+           f"LIMIT {int(SWEEP_BATCH)}{lock}) RETURNING id")
     with connection.cursor() as cur:
         cur.execute(sql, [*params_set, *params_where, *params_where])
         return [row[0] for row in cur.fetchall()]
@@ -221,9 +233,9 @@ def clocks_sweep(*, now: datetime | None = None) -> SweepResult:
     while True:
         with transaction.atomic():
             breached = _claim("state = %s, breached_at = %s", "state = %s AND due_at <= %s",
-                              [ClockState.BREACHED, ts], [ClockState.RUNNING, ts])
+                              [ClockState.BREACHED, ts], [ClockState.RUNNING, ts], order_by="due_at")
             warned = _claim("warned_at = %s", "state = %s AND warned_at IS NULL AND warn_at <= %s",
-                            [ts], [ClockState.RUNNING, ts])
+                            [ts], [ClockState.RUNNING, ts], order_by="warn_at")
             if not breached and not warned:
                 break
             result.notifications += _after_claim(breached=breached, warned=warned, now=now)
@@ -247,7 +259,8 @@ def _after_claim(*, breached: list[int], warned: list[int], now: datetime) -> in
                     to_state=ClockState.BREACHED, at=now, reason="due_at passed") for i in breached]
         + [AuditEntry(content_type=ct, object_id=i, action="warn", from_state=ClockState.RUNNING,
                       to_state=ClockState.RUNNING, at=now, reason="warn_at passed") for i in warned],
-        batch_size=500,
+        # No fixed batch size: the backend splits only where it must (SQLite's variable limit),
+        # so a sweep batch costs the same few queries whether it claims 10 clocks or 2,000.
     )
     managers = list(staff_users_with_role(Role.MANAGER).only("id", "email"))
     clocks = Clock.objects.filter(pk__in=breached + warned).select_related("policy", "customer", "assignee")
@@ -305,3 +318,85 @@ def calendar_coverage_alert(*, now: datetime | None = None) -> list[int]:
                     recipient_id=u.pk, idempotency_key=f"calendar-missing:{y}:user:{u.pk}"))
         notifications_enqueue(messages=messages, now=now)
     return years
+
+
+# --- Policies and calendar facts (admin-like writes the API and the pages share) ----------
+
+POLICY_FIELDS = ("code", "name_zh", "name_en", "kind", "metric", "starts_on", "comparison",
+                 "threshold", "unit", "calendar", "warning_percent", "remedy", "clause", "active")
+
+
+def _clean_or_refuse(obj: models.Model, *, exclude: list[str] | None = None) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as e:
+        raise DomainError(_("Please correct the errors below."), field_errors=e.message_dict) from None
+
+
+def policy_save(*, data: dict[str, Any], policy: SlaPolicy | None = None, actor: Any = None,
+                now: datetime | None = None) -> SlaPolicy:
+    """Create or change an SLA policy (a promise). The whole row is validated (a deadline needs a
+    positive target in a unit its calendar can count) before anything is written; the change is
+    audited with the fields before and after. Running clocks keep the target they started with."""
+    creating = policy is None
+    policy = policy or SlaPolicy()
+    before = {f: str(getattr(policy, f)) for f in POLICY_FIELDS} if not creating else {}
+    for f in POLICY_FIELDS:
+        if f in data:
+            setattr(policy, f, data[f])
+    _clean_or_refuse(policy)
+    after = {f: str(getattr(policy, f)) for f in POLICY_FIELDS}
+    changed = {f: [before.get(f), after[f]] for f in POLICY_FIELDS if creating or before[f] != after[f]}
+    with transaction.atomic():
+        policy.save()
+        audit_record(obj=policy, action="create" if creating else "change", actor=actor, now=now,
+                     data={"changed": changed})
+    return policy
+
+
+CONTRACT_POLICY_FIELDS = ("threshold", "warning_percent", "active", "note")
+
+
+def contract_policy_save(*, data: dict[str, Any], override: ContractPolicy | None = None,
+                         actor: Any = None, now: datetime | None = None) -> ContractPolicy:
+    """Create or change a per-contract override of a policy's target. Validated against the
+    policy's kind, unit and calendar; one override per contract and policy."""
+    creating = override is None
+    if override is None:
+        override = ContractPolicy(contract=data.get("contract"), policy=data.get("policy"))
+    before = {f: str(getattr(override, f)) for f in CONTRACT_POLICY_FIELDS} if not creating else {}
+    for f in CONTRACT_POLICY_FIELDS:
+        if f in data:
+            setattr(override, f, data[f])
+    _clean_or_refuse(override)
+    after = {f: str(getattr(override, f)) for f in CONTRACT_POLICY_FIELDS}
+    changed = {f: [before.get(f), after[f]] for f in CONTRACT_POLICY_FIELDS
+               if creating or before[f] != after[f]}
+    with transaction.atomic():
+        override.save()
+        audit_record(obj=override, action="create" if creating else "change", actor=actor, now=now,
+                     data={"changed": changed})
+    return override
+
+
+def workday_override_save(*, data: dict[str, Any], override: Any = None, actor: Any = None,
+                          now: datetime | None = None) -> Any:
+    """Record (or correct) whether one date is a working day on the cn-workdays calendar. It wins
+    over the holidays library and makes its year count as known."""
+    from .models import WorkdayOverride
+
+    creating = override is None
+    override = override or WorkdayOverride()
+    before = {f: str(getattr(override, f)) for f in ("date", "is_working_day", "note")} if not creating else {}
+    for f in ("date", "is_working_day", "note"):
+        if f in data:
+            setattr(override, f, data[f])
+    _clean_or_refuse(override)
+    after = {f: str(getattr(override, f)) for f in ("date", "is_working_day", "note")}
+    with transaction.atomic():
+        override.save()
+        audit_record(obj=override, action="create" if creating else "change", actor=actor, now=now,
+                     data={"before": before, "after": after})
+    return override

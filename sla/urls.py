@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sla"
-urlpatterns: list = []
+urlpatterns = [
+    path("overdue/", views.overdue, name="overdue"),
+    path("overdue.csv", views.overdue_csv, name="overdue_csv"),
+    path("breaches/", views.breaches, name="breaches"),
+    path("clocks/", views.clock_list_view, name="clock_list"),
+    path("clocks/<int:pk>/", views.clock_detail, name="clock_detail"),
+    path("policies/", views.policy_list, name="policy_list"),
+]

@@ -71,6 +71,7 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 class AuthorizedContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AuthorizedContact
+        skip_postgeneration_save = True
 
     customer = factory.SubFactory(CustomerFactory)
     name = factory.Sequence(lambda n: f"授权人{n}")

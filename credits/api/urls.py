@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("credits/", views.CreditCollectionApi.as_view(), name="api-credit-list"),
+    path("credits/<int:pk>/", views.CreditDetailApi.as_view(), name="api-credit-detail"),
+    path("credits/<int:pk>/approve/", views.CreditApproveApi.as_view(), name="api-credit-approve"),
+    path("credits/<int:pk>/reject/", views.CreditRejectApi.as_view(), name="api-credit-reject"),
+    path("credits/<int:pk>/apply/", views.CreditApplyApi.as_view(), name="api-credit-apply"),
+]

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("notifications/", views.NotificationListApi.as_view(), name="api-notification-list"),
+    path("notifications/<int:pk>/", views.NotificationDetailApi.as_view(),
+         name="api-notification-detail"),
+]

@@ -1,0 +1,11 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Channel, Status
+
+
+class NotificationFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Outcome"), required=False,
+                               choices=[("", _("All")), *Status.choices])
+    channel = forms.ChoiceField(label=_("Channel"), required=False,
+                                choices=[("", _("All")), *Channel.choices])

@@ -1,0 +1,152 @@
+"""Input and output shapes of the SLA API. Policies are referred to by their code (C3, E5…)
+everywhere: in bodies, in outputs and in filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers import selectors as customer_selectors
+from customers.api.serializers import UserRefSerializer
+from sla.choices import CalendarCode, ClockState, Comparison, PolicyKind, Remedy, Unit
+from sla.models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
+from sla.selectors import Bucket
+from slaportal.api import ScopedPrimaryKeyRelatedField
+
+# --- Policies -----------------------------------------------------------------------------
+
+
+class PolicyOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["id", "code", "name", "name_zh", "name_en", "kind", "metric", "starts_on",
+                  "comparison", "threshold", "unit", "calendar", "warning_percent", "remedy",
+                  "clause", "active"]
+        read_only_fields = fields
+
+
+class PolicyInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Create (every field but the optional ones) or change (PATCH: any subset). A missing or
+    null target reaches the model, which says 'a policy needs a target' under `threshold`."""
+
+    code = serializers.CharField(max_length=20)
+    name_zh = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=PolicyKind.choices)
+    metric = serializers.CharField(max_length=200)
+    starts_on = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    comparison = serializers.ChoiceField(choices=Comparison.choices)
+    threshold = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    calendar = serializers.ChoiceField(choices=CalendarCode.choices)
+    warning_percent = serializers.IntegerField(required=False)
+    remedy = serializers.ChoiceField(choices=Remedy.choices)
+    clause = serializers.CharField(max_length=200)
+    active = serializers.BooleanField(required=False)
+
+
+# --- Per-contract overrides ---------------------------------------------------------------
+
+class PolicyOverrideOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    contract_number = serializers.CharField(source="contract.number", read_only=True)
+    customer = serializers.IntegerField(source="contract.customer_id", read_only=True)
+    policy = serializers.CharField(source="policy.code", read_only=True)
+
+    class Meta:
+        model = ContractPolicy
+        fields = ["id", "contract", "contract_number", "customer", "policy", "threshold",
+                  "warning_percent", "active", "note"]
+        read_only_fields = fields
+
+
+class PolicyOverrideUpdateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    threshold = serializers.DecimalField(max_digits=12, decimal_places=4, required=False,
+                                         allow_null=True)
+    warning_percent = serializers.IntegerField(required=False, allow_null=True)
+    active = serializers.BooleanField(required=False)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class PolicyOverrideCreateInputSerializer(PolicyOverrideUpdateInputSerializer):
+    contract = ScopedPrimaryKeyRelatedField(selector=customer_selectors.contract_list)
+    policy = serializers.SlugRelatedField(slug_field="code", queryset=SlaPolicy.objects.all())
+
+
+# --- Working-day overrides ----------------------------------------------------------------
+
+class WorkdayOverrideOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = WorkdayOverride
+        fields = ["id", "date", "is_working_day", "note"]
+        read_only_fields = fields
+
+
+class WorkdayOverrideInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    date = serializers.DateField()
+    is_working_day = serializers.BooleanField()
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+# --- Clocks -------------------------------------------------------------------------------
+
+class ClockOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    subject_type = serializers.SerializerMethodField()
+    subject_id = serializers.IntegerField(source="object_id", read_only=True)
+    policy = serializers.CharField(source="policy.code", read_only=True)
+    policy_name = serializers.CharField(source="policy.name", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True, allow_null=True,
+                                          default=None)
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    state = serializers.ChoiceField(choices=ClockState.choices, read_only=True)
+
+    class Meta:
+        model = Clock
+        fields = ["id", "label", "subject_type", "subject_id", "policy", "policy_name", "customer",
+                  "customer_name", "contract", "assignee", "target", "unit", "calendar", "state",
+                  "started_at", "due_at", "warn_at", "warned_at", "paused_at", "paused_seconds",
+                  "met_at", "breached_at", "cancelled_at", "completed_at"]
+        read_only_fields = fields
+
+    def get_subject_type(self, obj: Clock) -> str:
+        return f"{obj.content_type.app_label}.{obj.content_type.model}"
+
+
+class OverdueOutputSerializer(ClockOutputSerializer):
+    """A clock on the overdue review, with its bucket and how far it is past (negative) or
+    before (positive) its deadline, in seconds, at the time of the request."""
+
+    bucket = serializers.ChoiceField(choices=Bucket.choices, read_only=True)
+    seconds_left = serializers.SerializerMethodField()
+
+    class Meta(ClockOutputSerializer.Meta):
+        fields = [*ClockOutputSerializer.Meta.fields, "bucket", "seconds_left"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_seconds_left(self, obj: Clock) -> int:
+        now: datetime = self.context.get("now") or timezone.now()
+        return int((obj.due_at - now).total_seconds())
+
+
+class OverdueFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Query parameters of the overdue review."""
+
+    customer = serializers.IntegerField(required=False, help_text="Customer id.")
+    assignee = serializers.IntegerField(required=False, help_text="Assignee (user) id.")
+    policy = serializers.CharField(required=False, help_text="Policy code, e.g. C8.")
+    bucket = serializers.ChoiceField(choices=Bucket.choices, required=False)
+    include_on_track = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Also list open clocks not yet in their warning window.")
+
+    def to_selector_kwargs(self) -> dict[str, Any]:
+        d = self.validated_data
+        return {"customer_id": d.get("customer"), "assignee_id": d.get("assignee"),
+                "policy_code": d.get("policy"), "bucket": d.get("bucket"),
+                "include_on_track": d.get("include_on_track", False)}

@@ -1,0 +1,55 @@
+"""Filter form of the overdue review (GET parameters; the page and its CSV share it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from customers.choices import Role
+from customers.selectors import customer_list
+
+from .choices import ClockState, PolicyKind
+from .models import SlaPolicy
+from .selectors import Bucket
+
+
+class OverdueFilterForm(forms.Form):
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=None, required=False,
+                                      empty_label=_("All customers"))
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=None, required=False,
+                                      empty_label=_("Everyone"))
+    policy = forms.ChoiceField(label=_("Promise"), required=False)
+    bucket = forms.ChoiceField(label=_("Show"), required=False, choices=[
+        ("", _("Overdue and warning")), (Bucket.OVERDUE, _("Overdue")),
+        (Bucket.WARNING, _("Due within the warning window"))])
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customer_list(user=user)  # type: ignore[attr-defined]
+        self.fields["assignee"].queryset = (  # type: ignore[attr-defined]
+            get_user_model().objects.filter(groups__name__in=list(Role.values), is_active=True)
+            .distinct().order_by("username"))
+        self.fields["policy"].choices = [("", _("All promises"))] + [  # type: ignore[attr-defined]
+            (p.code, f"{p.code} {p.name}")
+            for p in SlaPolicy.objects.filter(kind=PolicyKind.DEADLINE).order_by("code")]
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for sla.selectors.overdue_review; invalid input filters nothing."""
+        if not self.is_valid():
+            return {}
+        d = self.cleaned_data
+        return {
+            "customer_id": d["customer"].pk if d.get("customer") else None,
+            "assignee_id": d["assignee"].pk if d.get("assignee") else None,
+            "policy_code": d.get("policy") or None,
+            "bucket": d.get("bucket") or None,
+        }
+
+
+class ClockFilterForm(forms.Form):
+    state = forms.ChoiceField(label=_("State"), required=False,
+                              choices=[("", _("Open (running or paused)")), ("all", _("All")),
+                                       *ClockState.choices])

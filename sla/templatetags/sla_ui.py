@@ -1,0 +1,104 @@
+"""Template helpers of the SLA pages: time left on a clock, and the missing-calendar banner."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sla.choices import ClockState
+
+register = template.Library()
+
+
+def seconds_left(clock: Any, now: datetime | None = None) -> int:
+    """Seconds until due (negative once overdue). A paused clock's time stands still."""
+    now = now or timezone.now()
+    if clock.state == ClockState.PAUSED and clock.paused_at:
+        now = clock.paused_at
+    return int((clock.due_at - now).total_seconds())
+
+
+def format_span(seconds: int) -> str:
+    """A duration as days/hours/minutes, rounded down to the minute."""
+    minutes = abs(int(seconds)) // 60
+    d, rest = divmod(minutes, 1440)
+    h, m = divmod(rest, 60)
+    if d:
+        return _("%(d)d d %(h)d h") % {"d": d, "h": h}
+    if h:
+        return _("%(h)d h %(m)d min") % {"h": h, "m": m}
+    return _("%(m)d min") % {"m": m}
+
+
+def time_left_text(clock: Any, now: datetime | None = None) -> str:
+    """'3 h 12 min left' or 'overdue by 5 min'; met and cancelled clocks have no time left."""
+    if clock.state in (ClockState.MET, ClockState.CANCELLED):
+        return "—"
+    secs = seconds_left(clock, now)
+    if secs < 0 or clock.state == ClockState.BREACHED:
+        return _("overdue by %(span)s") % {"span": format_span(secs)}
+    if clock.state == ClockState.PAUSED:
+        return _("paused, %(span)s left") % {"span": format_span(secs)}
+    return _("%(span)s left") % {"span": format_span(secs)}
+
+
+@register.simple_tag
+def time_left(clock: Any, now: datetime | None = None) -> str:
+    return time_left_text(clock, now)
+
+
+@register.filter
+def is_late(clock: Any) -> bool:
+    return clock.state == ClockState.BREACHED or (
+        clock.state in (ClockState.RUNNING, ClockState.PAUSED) and seconds_left(clock) < 0)
+
+
+@register.simple_tag
+def calendar_missing_years() -> list[int]:
+    """The current or next year whose working-day calendar nobody has entered yet."""
+    from sla.calendars import missing_years
+
+    return missing_years()
+
+
+@register.filter
+def plain(value: Any) -> str:
+    """A Decimal without trailing zeros or exponent: 44.0000 → 44, 0.1000 → 0.1, 100 → 100."""
+    if value is None:
+        return ""
+    s = format(Decimal(value).normalize(), "f")
+    return s
+
+
+ACTION_LABELS = {
+    "create": gettext_lazy("created"), "change": gettext_lazy("changed"), "start": gettext_lazy("started"),
+    "pause": gettext_lazy("paused"), "resume": gettext_lazy("resumed"), "meet": gettext_lazy("met"),
+    "cancel": gettext_lazy("cancelled"), "breach": gettext_lazy("breached"), "warn": gettext_lazy("warning sent"),
+    "complete_late": gettext_lazy("fulfilled late"), "propose": gettext_lazy("proposed"),
+    "approve": gettext_lazy("approved"), "reject": gettext_lazy("rejected"), "apply": gettext_lazy("applied"),
+}
+
+
+@register.filter
+def audit_action(value: str) -> str:
+    label = ACTION_LABELS.get(value)
+    return str(label) if label is not None else value
+
+
+@register.filter
+def state_label(value: str) -> str:
+    """A clock or credit state code as its translated label."""
+    if not value:
+        return "—"
+    from credits.choices import CreditState
+
+    for choices in (ClockState, CreditState):
+        if value in choices.values:
+            return str(choices(value).label)
+    return value

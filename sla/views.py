@@ -1,0 +1,115 @@
+"""SLA pages: the overdue review (managers and staff) with its CSV export, the breach history,
+clocks with their audit trail and notifications, and the list of promises."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_for
+from customers.selectors import user_is_staff
+from notifications.services import notifications_for
+from slaportal.ui import paginate, querystring_without_page, require_staff
+
+from . import selectors
+from .choices import OPEN_CLOCK_STATES
+from .forms import ClockFilterForm, OverdueFilterForm
+from .selectors import Bucket, breach_history, clock_list, overdue_review
+from .templatetags.sla_ui import seconds_left, time_left_text
+
+
+def _overdue_rows(request: HttpRequest) -> tuple[OverdueFilterForm, Any]:
+    form = OverdueFilterForm(request.GET or None, user=request.user)
+    return form, overdue_review(user=request.user, **form.filters())
+
+
+@login_required
+def overdue(request: HttpRequest) -> HttpResponse:
+    """Every running clock that is overdue or inside its warning window, most urgent first.
+    Read-only: clocks move through their workflows, not from here."""
+    require_staff(request.user)
+    form, rows = _overdue_rows(request)
+    bucket_labels = {Bucket.OVERDUE: _("overdue"), Bucket.WARNING: _("warning")}
+    return render(request, "sla/overdue.html", {
+        "form": form, "page": paginate(request, rows), "qs": querystring_without_page(request),
+        "now": timezone.now(), "bucket_labels": bucket_labels,
+    })
+
+
+@login_required
+def overdue_csv(request: HttpRequest) -> HttpResponse:
+    """The same filtered rows as the page, all of them, as CSV. UTF-8 with a BOM so Excel reads
+    the Chinese; times in Asia/Shanghai."""
+    require_staff(request.user)
+    _form, rows = _overdue_rows(request)
+    now = timezone.now()
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="overdue-{stamp}.csv"'
+    response.write("\ufeff")
+    w = csv.writer(response)
+    w.writerow([_("Promise"), _("Promise name"), _("Item"), _("Customer"), _("Contract"),
+                _("Assignee"), _("State"), _("Bucket"), _("Started at"), _("Due at"),
+                _("Minutes left (negative: overdue)"), _("Time left"), _("Clause")])
+    fmt = "%Y-%m-%d %H:%M:%S"
+    bucket_labels = {Bucket.OVERDUE: _("overdue"), Bucket.WARNING: _("warning"),
+                     Bucket.ON_TRACK: _("on track")}
+    for c in rows.select_related("contract").iterator(chunk_size=1000):
+        w.writerow([
+            c.policy.code, c.policy.name, c.label, c.customer.name if c.customer else "",
+            c.contract.number if c.contract else "",
+            c.assignee.get_username() if c.assignee else "", c.get_state_display(),
+            bucket_labels.get(c.bucket, c.bucket),
+            timezone.localtime(c.started_at).strftime(fmt), timezone.localtime(c.due_at).strftime(fmt),
+            seconds_left(c, now) // 60, time_left_text(c, now), c.policy.clause,
+        ])
+    return response
+
+
+@login_required
+def breaches(request: HttpRequest) -> HttpResponse:
+    """Clocks breached in the last 90 days, newest first."""
+    require_staff(request.user)
+    return render(request, "sla/breach_list.html", {
+        "page": paginate(request, breach_history(user=request.user)),
+        "qs": querystring_without_page(request)})
+
+
+@login_required
+def clock_list_view(request: HttpRequest) -> HttpResponse:
+    """Clocks the user may see (a customer user: their own), open ones by default."""
+    form = ClockFilterForm(request.GET or None)
+    qs = clock_list(user=request.user)
+    state = form.cleaned_data.get("state") if form.is_valid() else ""
+    if not state:
+        qs = qs.filter(state__in=OPEN_CLOCK_STATES).order_by("due_at", "id")
+    elif state != "all":
+        qs = qs.filter(state=state).order_by("-due_at", "-id")
+    else:
+        qs = qs.order_by("-due_at", "-id")
+    return render(request, "sla/clock_list.html", {
+        "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request)})
+
+
+@login_required
+def clock_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One clock, its audit trail and (for staff) the escalations sent about it."""
+    clock = get_object_or_404(clock_list(user=request.user).select_related("contract"), pk=pk)
+    staff = user_is_staff(request.user)
+    return render(request, "sla/clock_detail.html", {
+        "clock": clock, "audit": audit_for(clock),
+        # Escalations go to staff mailboxes; a customer sees the clock and its history only.
+        "notifications": notifications_for(clock).select_related("recipient") if staff else None,
+    })
+
+
+@login_required
+def policy_list(request: HttpRequest) -> HttpResponse:
+    """The agreement's promises as the portal enforces them."""
+    return render(request, "sla/policy_list.html", {"policies": selectors.policy_list().order_by("code")})
