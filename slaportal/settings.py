@@ -8,7 +8,8 @@ REDIS_URL) switch to PostgreSQL and Redis with no code change.
 from pathlib import Path
 
 import environ
-from django.utils.translation import gettext_lazy as _
+from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SLAPORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -38,13 +39,18 @@ INSTALLED_APPS = [
     "sla",
     "notifications",
     "credits",
+    "reports",
+    "monitoring",
     "incidents",
+    "operations",
     "complaints",
     "access_requests",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files (admin CSS, our assets) with DEBUG off, under gunicorn.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +108,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed copies are written by collectstatic; no manifest, so a template naming a file
+    # that was never collected (tests, a fresh checkout) still renders.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
@@ -118,12 +130,22 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # Broadcast/pidbox exchanges; kombu's default is ./control in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         # Poll often: a breach must be acted on within seconds of due_at.
         "polling_interval": 0.2,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # "priority": the worker always takes from the first queue in CELERY_TASK_QUEUES that has
+    # a message (the sla queue below); the default round robin would not.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
+# The SLA sweep has its own queue, consumed before the default one: thousands of queued
+# e-mails must not stand between a deadline and its breach (bench/clock_sweep.py measured
+# p99 24 s with one shared FIFO queue). A worker started without -Q consumes both.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("sla", routing_key="sla"), Queue("celery", routing_key="celery")]
+CELERY_TASK_ROUTES = {"sla.tasks.sweep": {"queue": "sla", "routing_key": "sla"}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -144,6 +166,33 @@ CELERY_BEAT_SCHEDULE = {
     "calendar-coverage-check": {
         "task": "sla.tasks.check_calendar_coverage",
         "schedule": 6 * 3600,
+    },
+    # Monitoring: claim and probe the targets that are due (each at its own phase slot).
+    "monitoring-probe-due": {
+        "task": "monitoring.tasks.probe_due",
+        "schedule": 5.0,
+        "options": {"expires": 20},
+    },
+    # Incidents: move emergency notices on once their notification was sent or failed.
+    "incidents-advance-notices": {
+        "task": "incidents.tasks.advance_notices",
+        "schedule": 5.0,
+        "options": {"expires": 20},
+    },
+    # Machine-room visits: no-shows and overstays every few minutes, visits never checked out
+    # at the end of the day, and erasure of ID numbers past the retention time once a night.
+    "visits-sweep": {
+        "task": "access_requests.tasks.sweep",
+        "schedule": 300,
+        "options": {"expires": 240},
+    },
+    "visits-not-checked-out": {
+        "task": "access_requests.tasks.flag_open_at_day_end",
+        "schedule": crontab(hour=23, minute=50),
+    },
+    "visits-erase-id-numbers": {
+        "task": "access_requests.tasks.erase_id_numbers",
+        "schedule": crontab(hour=3, minute=20),
     },
 }
 
@@ -191,7 +240,35 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models have a "kind" or a "state": name each choice set after its class.
+    "ENUM_NAME_OVERRIDES": {
+        "VisitStateEnum": "access_requests.choices.VisitState",
+        "ClockStateEnum": "sla.choices.ClockState",
+        "PolicyKindEnum": "sla.choices.PolicyKind",
+        "ServiceKindEnum": "customers.choices.ServiceKind",
+        "CreditKindEnum": "credits.choices.CreditKind",
+        "CreditStateEnum": "credits.choices.CreditState",
+        "OperationStateEnum": "operations.choices.OperationState",
+        "AuthorizationStatusEnum": "operations.choices.AuthorizationStatus",
+        "PhoneAttemptResultEnum": "operations.choices.PhoneAttemptResult",
+        "ComplaintStateEnum": "complaints.choices.ComplaintState",
+        "ComplaintChannelEnum": "complaints.choices.ComplaintChannel",
+        "LanguageEnum": "customers.choices.Language",
+        "IncidentStateEnum": "incidents.choices.IncidentState",
+        "IncidentSourceEnum": "incidents.choices.IncidentSource",
+        "ReportChannelEnum": "incidents.choices.ReportChannel",
+        "OutageKindEnum": "incidents.choices.OutageKind",
+        "OutageSourceEnum": "incidents.choices.OutageSource",
+        "OutageCauseEnum": "incidents.choices.Cause",
+        "NoticeExemptionEnum": "incidents.choices.NoticeExemption",
+        "NoticeOutcomeEnum": "incidents.choices.NoticeOutcome",
+        "CheckKindEnum": "monitoring.choices.CheckKind",
+        "ProbeMethodEnum": "monitoring.choices.ProbeMethod",
+        "TargetStateEnum": "monitoring.choices.TargetState",
+        "NotificationChannelEnum": "notifications.choices.Channel",
+        "NotificationStatusEnum": "notifications.choices.Status",
+        "ContactChannelEnum": "customers.choices.ContactChannel",
+    },
 }
 
 LOGGING = {
@@ -204,3 +281,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Machine-room visits (机房开放) ------------------------------------------------------------
+VISIT_LEAD_TIME_HOURS = env.float("VISIT_LEAD_TIME_HOURS", default=24.0)
+VISIT_NO_SHOW_GRACE_MINUTES = env.float("VISIT_NO_SHOW_GRACE_MINUTES", default=60.0)
+VISIT_ID_RETENTION_DAYS = env.float("VISIT_ID_RETENTION_DAYS", default=90.0)
+
+# --- Reports and uploads ------------------------------------------------------------------
+PROVIDER_NAME = env.str("PROVIDER_NAME", default="SLA Portal 数据中心服务有限公司")
+PROVIDER_ADDRESS = env.str("PROVIDER_ADDRESS", default="")
+PROVIDER_COMPLAINT_LINE = env.str("PROVIDER_COMPLAINT_LINE", default="400-000-0000")
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+
+# --- Authorized operations: phone authorization lock-out (seed 第六条: 非法授权) --------------
+PHONE_AUTH_MAX_FAILURES = env.int("PHONE_AUTH_MAX_FAILURES", default=5)
+PHONE_AUTH_WINDOW_MINUTES = env.int("PHONE_AUTH_WINDOW_MINUTES", default=15)
+PHONE_AUTH_LOCK_MINUTES = env.int("PHONE_AUTH_LOCK_MINUTES", default=15)

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -11,6 +9,11 @@ api_patterns = [
     path("", include("sla.api.urls")),
     path("", include("credits.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("complaints.api.urls")),
+    path("", include("access_requests.api.urls")),
+    path("", include("incidents.api.urls")),
+    path("", include("monitoring.api.urls")),
+    path("", include("operations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -25,8 +28,13 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("credits/", include("credits.urls")),
     path("notifications/", include("notifications.urls")),
+    path("complaints/", include("complaints.urls")),
+    path("visits/", include("access_requests.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("monitoring/", include("monitoring.urls")),
+    path("operations/", include("operations.urls")),
     path("api/", include(api_patterns)),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files and reports are never served from MEDIA_URL: only through views that scope them
+# to the requesting user (another customer's file is a 404), even with DEBUG on.
