@@ -1,5 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
+    verbose_name = _("Incidents")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401

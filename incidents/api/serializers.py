@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from customers.selectors import service_list
+from slaportal.api import ScopedPrimaryKeyRelatedField
+
+from ..choices import Cause, NoticeExemption, OutageKind
+from ..models import Incident, NoticeAttempt, Outage
+
+
+class NoticeAttemptOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    contact_name = serializers.CharField(source="contact.name", read_only=True)
+
+    class Meta:
+        model = NoticeAttempt
+        fields = ["id", "seq", "contact", "contact_name", "channel", "address", "outcome", "detail",
+                  "started_at", "finished_at"]
+
+
+class OutageOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    counted_cause = serializers.BooleanField(source="is_counted_cause", read_only=True)
+
+    class Meta:
+        model = Outage
+        fields = ["id", "customer", "service", "incident", "target", "kind", "source", "started_at", "ended_at",
+                  "cause", "cause_note", "cause_set_by", "cause_set_at", "counted_cause", "evidence",
+                  "reported_at"]
+
+
+class IncidentOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Incident
+        fields = ["id", "number", "customer", "service", "target", "source", "title", "description", "state",
+                  "detected_at", "declared_at", "notified_at", "acknowledged_at", "acknowledged_by",
+                  "resolved_at", "classified_at", "closed_at", "reported_at", "reported_via",
+                  "notice_missed_at", "notice_exemption", "notice_exemption_note"]
+
+
+class IncidentDetailOutputSerializer(IncidentOutputSerializer):
+    outages = OutageOutputSerializer(many=True, read_only=True)
+    notice_attempts = NoticeAttemptOutputSerializer(many=True, read_only=True)
+
+    class Meta(IncidentOutputSerializer.Meta):
+        fields = [*IncidentOutputSerializer.Meta.fields, "outages", "notice_attempts"]
+
+
+class ClassifyInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    cause = serializers.ChoiceField(choices=Cause.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class ExemptInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    exemption = serializers.ChoiceField(choices=NoticeExemption.choices)
+    note = serializers.CharField(max_length=4000)
+
+
+class CallInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    reached = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class OutageCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    service = ScopedPrimaryKeyRelatedField(selector=service_list)
+    kind = serializers.ChoiceField(choices=OutageKind.choices, default=OutageKind.POWER)
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    evidence = serializers.CharField(max_length=10000)
+    cause = serializers.ChoiceField(choices=Cause.choices, required=False, allow_blank=True, default="")
+    cause_note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class DowntimeOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    service = serializers.IntegerField(source="service_id")
+    year = serializers.IntegerField()
+    month = serializers.IntegerField()
+    kind = serializers.CharField()
+    month_start = serializers.DateTimeField()
+    month_end = serializers.DateTimeField()
+    counted_seconds = serializers.IntegerField()
+    minutes = serializers.DecimalField(max_digits=12, decimal_places=4)
+    minutes_display = serializers.CharField()
+    percent = serializers.DecimalField(max_digits=12, decimal_places=6)
+    policy_code = serializers.CharField(allow_null=True)
+    comparison = serializers.CharField(allow_null=True)
+    threshold = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    unit = serializers.CharField(allow_null=True)
+    breached = serializers.BooleanField(allow_null=True)
+    counted_outage_ids = serializers.ListField(child=serializers.IntegerField())
+    excluded = serializers.DictField(child=serializers.CharField())

@@ -1,0 +1,251 @@
+"""Incident pages: list, detail (outages, notice attempts with channel, address, time and outcome,
+the C4 clock, the audit trail, and the actions each role may take), the e-mail acknowledgement
+link, the customer's report form, staff-entered outages and the monthly downtime page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.services import audit_for
+from customers.selectors import service_list, user_customer_id, user_has_role, user_is_staff
+from slaportal.errors import DomainError
+from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+
+from . import services
+from .choices import CAUSE_SEED_TEXT, IncidentState, NoticeOutcome, OutageKind
+from .downtime import TZ, service_month_downtime
+from .forms import CallForm, ClassifyForm, CustomerReportForm, ExemptForm, OutageForm, ReasonForm, ReportForm
+from .models import Incident, NoticeAttempt
+from .selectors import incident_list, notice_attempts_for, outage_list
+
+
+def _can_handle(user: Any) -> bool:
+    return user_has_role(user, *services.INCIDENT_ACTORS)
+
+
+@login_required
+def incident_list_view(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state") or None
+    qs = incident_list(user=request.user, state=state if state in IncidentState.values else None)
+    return render(request, "incidents/incident_list.html", {
+        "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "states": IncidentState.choices, "state": state,
+        "can_enter_outage": user_has_role(request.user, *services.POWER_ACTORS),
+        "can_report": user_customer_id(request.user) is not None})
+
+
+@login_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    inc = get_object_or_404(incident_list(user=request.user), pk=pk)
+    return render(request, "incidents/incident_detail.html", _detail_context(request, inc))
+
+
+def _detail_context(request: HttpRequest, inc: Incident, **forms: Any) -> dict[str, Any]:
+    outages = list(inc.outages.select_related("cause_set_by").order_by("started_at"))
+    for o in outages:
+        o.seed_text = CAUSE_SEED_TEXT.get(o.cause, "") if o.cause else ""
+    staff = user_is_staff(request.user)
+    return {
+        "incident": inc, "outages": outages, "attempts": notice_attempts_for(inc),
+        "c4": services._c4_latest(inc), "audit": audit_for(inc)[:50] if staff else [],
+        "can_handle": _can_handle(request.user), "is_staff": staff,
+        "can_ack": (not staff and user_customer_id(request.user) == inc.customer_id
+                    and inc.acknowledged_at is None and inc.is_open),
+        "classify_form": forms.get("classify_form") or ClassifyForm(),
+        "exempt_form": forms.get("exempt_form") or ExemptForm(),
+        "call_form": CallForm(), "reason_form": forms.get("reason_form") or ReasonForm(),
+        "report_form": forms.get("report_form") or ReportForm(),
+        "awaiting": NoticeOutcome.AWAITING_CALL,
+    }
+
+
+ACTIONS = ("acknowledge", "resolve", "close", "declare", "exempt", "record_report")
+
+
+@login_required
+@require_POST
+def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    inc = get_object_or_404(incident_list(user=request.user), pk=pk)
+    u = request.user
+    forms: dict[str, Any] = {}
+    try:
+        if action == "acknowledge":
+            services.incident_acknowledge(incident_id=inc.pk, actor=u, via="portal")
+        elif action in ("resolve", "close", "declare"):
+            form = forms["reason_form"] = ReasonForm(request.POST)
+            form.is_valid()
+            fn = {"resolve": services.incident_resolve, "close": services.incident_close,
+                  "declare": services.incident_declare}[action]
+            fn(incident_id=inc.pk, actor=u, reason=form.cleaned_data.get("reason", ""))
+        elif action == "exempt":
+            form = forms["exempt_form"] = ExemptForm(request.POST)
+            if not form.is_valid():
+                raise DomainError(_("Please correct the errors below."))
+            services.notice_exempt(incident_id=inc.pk, actor=u, **form.cleaned_data)
+        elif action == "record_report":
+            form = forms["report_form"] = ReportForm(request.POST)
+            if not form.is_valid():
+                raise DomainError(_("Please correct the errors below."))
+            services.incident_record_report(incident_id=inc.pk, actor=u, **form.cleaned_data)
+        else:
+            raise Http404
+    except DomainError as e:
+        if e.status == 403:
+            raise PermissionDenied from None
+        target = next(iter(forms.values()), None)
+        if target is not None:
+            form_add_domain_error(target, e)
+        else:
+            messages.error(request, str(e.message))
+        inc.refresh_from_db()
+        return render(request, "incidents/incident_detail.html", _detail_context(request, inc, **forms),
+                      status=400 if e.status != 409 else 409)
+    messages.success(request, _("Saved."))
+    return redirect("incidents:detail", inc.pk)
+
+
+@login_required
+@require_POST
+def attempt_record(request: HttpRequest, pk: int, attempt_pk: int) -> HttpResponse:
+    inc = get_object_or_404(incident_list(user=request.user), pk=pk)
+    attempt = get_object_or_404(NoticeAttempt.objects.filter(incident=inc), pk=attempt_pk)
+    form = CallForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the errors below."))
+        return redirect("incidents:detail", inc.pk)
+    try:
+        services.notice_call_record(attempt_id=attempt.pk, actor=request.user, **form.cleaned_data)
+    except DomainError as e:
+        if e.status == 403:
+            raise PermissionDenied from None
+        messages.error(request, str(e.message))
+    return redirect("incidents:detail", inc.pk)
+
+
+@login_required
+@require_POST
+def outage_classify(request: HttpRequest, pk: int, outage_pk: int) -> HttpResponse:
+    inc = get_object_or_404(incident_list(user=request.user), pk=pk)
+    outage = get_object_or_404(inc.outages.all(), pk=outage_pk)
+    form = ClassifyForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("Please correct the errors below."))
+        services.outage_classify(outage_id=outage.pk, actor=request.user, **form.cleaned_data)
+    except DomainError as e:
+        if e.status == 403:
+            raise PermissionDenied from None
+        form_add_domain_error(form, e)
+        return render(request, "incidents/incident_detail.html",
+                      _detail_context(request, inc, classify_form=form), status=400)
+    messages.success(request, _("The cause was recorded."))
+    return redirect("incidents:detail", inc.pk)
+
+
+def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the notice e-mail: no login; the signed token names the incident and contact.
+    GET shows what is acknowledged; POST acknowledges (a mail scanner's GET changes nothing)."""
+    try:
+        incident_id, contact_id = services.ack_token_read(token)
+    except DomainError:
+        return render(request, "incidents/acknowledge.html", {"invalid": True}, status=400)
+    inc = Incident.objects.select_related("service").filter(pk=incident_id).first()
+    if inc is None:
+        return render(request, "incidents/acknowledge.html", {"invalid": True}, status=400)
+    done = False
+    if request.method == "POST":
+        try:
+            inc = services.incident_acknowledge_by_token(token=token)
+            done = True
+        except DomainError:
+            return render(request, "incidents/acknowledge.html", {"invalid": True}, status=400)
+    return render(request, "incidents/acknowledge.html", {"incident": inc, "done": done})
+
+
+@login_required
+def customer_report(request: HttpRequest) -> HttpResponse:
+    """A customer user reports a problem with one of their services."""
+    if user_customer_id(request.user) is None:
+        raise PermissionDenied
+    svcs = service_list(user=request.user)
+    form = CustomerReportForm(request.POST or None, services=svcs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            inc = services.incident_report(actor=request.user, **form.cleaned_data)
+        except DomainError as e:
+            form_add_domain_error(form, e)
+        else:
+            messages.success(request, _("Your report was received."))
+            return redirect("incidents:detail", inc.pk)
+    return render(request, "incidents/report_form.html", {"form": form})
+
+
+@login_required
+def outage_create(request: HttpRequest) -> HttpResponse:
+    """Staff enter an outage by hand (power: mains and UPS both without power)."""
+    if not user_has_role(request.user, *services.POWER_ACTORS):
+        raise PermissionDenied
+    form = OutageForm(request.POST or None, services=service_list(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            o = services.outage_record(actor=request.user, **data)
+        except DomainError as e:
+            form_add_domain_error(form, e)
+        else:
+            messages.success(request, _("The outage was recorded."))
+            return redirect(f"{_downtime_url(o.service_id)}?month={timezone.localtime(o.started_at, TZ):%Y-%m}")
+    return render(request, "incidents/outage_form.html", {"form": form})
+
+
+def _downtime_url(service_id: int) -> str:
+    from django.urls import reverse
+
+    return reverse("incidents:downtime", args=[service_id])
+
+
+def parse_month(value: str | None) -> tuple[int, int]:
+    """'YYYY-MM' → (year, month); missing → the current month in Asia/Shanghai."""
+    if value:
+        try:
+            y, m = (int(x) for x in value.split("-", 1))
+            date(y, m, 1)
+            return y, m
+        except (TypeError, ValueError):
+            raise DomainError(_("Give the month as YYYY-MM."), field_errors={"month": [_("Give the month as YYYY-MM.")]}) from None
+    now = timezone.localtime(timezone.now(), TZ)
+    return now.year, now.month
+
+
+@login_required
+def downtime(request: HttpRequest, service_pk: int) -> HttpResponse:
+    """A service's counted downtime for the current or any past month, with every outage, its
+    cause and justification."""
+    service = get_object_or_404(service_list(user=request.user), pk=service_pk)
+    try:
+        year, month = parse_month(request.GET.get("month"))
+    except DomainError:
+        raise Http404 from None
+    network = service_month_downtime(service=service, year=year, month=month)
+    power = service_month_downtime(service=service, year=year, month=month, kind=OutageKind.POWER)
+    outages = list(outage_list(user=request.user, service_id=service.pk).filter(
+        started_at__lt=network.month_end).exclude(ended_at__lte=network.month_start))
+    for o in outages:
+        o.excluded_reason = network.excluded.get(o.pk) if o.kind == OutageKind.NETWORK else power.excluded.get(o.pk)
+    prev = (year - 1, 12) if month == 1 else (year, month - 1)
+    nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+    return render(request, "incidents/downtime.html", {
+        "service": service, "network": network, "power": power, "results": [network, power], "outages": outages,
+        "month": f"{year}-{month:02d}", "prev": f"{prev[0]}-{prev[1]:02d}", "next": f"{nxt[0]}-{nxt[1]:02d}",
+        "incidents": incident_list(user=request.user, service_id=service.pk)[:20],
+    })

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("targets/", views.TargetCollectionApi.as_view(), name="api-target-list"),
+    path("targets/<int:pk>/", views.TargetDetailApi.as_view(), name="api-target-detail"),
+]

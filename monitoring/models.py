@@ -1,0 +1,124 @@
+"""Monitored targets (one check of one customer service), their state changes and a daily rollup
+of probe results. Raw results are not kept: a year of 10,000 targets probed every 5 minutes
+would be a billion rows, and the state changes plus the outages carry everything the SLA needs."""
+
+from __future__ import annotations
+
+import zlib
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CheckKind, ProbeMethod, TargetState
+
+DEFAULT_INTERVAL = 300
+
+
+class Target(models.Model):
+    """One check of one customer service: the device address (ICMP, TCP fallback), or its www,
+    SMTP or FTP application. Probed every `interval_seconds`, at a stable per-target phase so
+    10,000 targets do not all fire in the same second."""
+
+    service = models.ForeignKey("customers.Service", on_delete=models.PROTECT, related_name="targets",
+                                verbose_name=_("service"))
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
+                                 related_name="targets", verbose_name=_("customer"), editable=False)
+    kind = models.CharField(_("check"), max_length=10, choices=CheckKind.choices)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    host = models.CharField(_("host or address"), max_length=255, blank=True)
+    port = models.PositiveIntegerField(
+        _("port"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)],
+        help_text=_("Device: the TCP port used when ICMP is not permitted. SMTP/FTP: the banner port."))
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    expected_status = models.PositiveSmallIntegerField(
+        _("expected HTTP status"), default=200, validators=[MinValueValidator(100), MaxValueValidator(599)])
+    interval_seconds = models.PositiveIntegerField(
+        _("probe interval (s)"), default=DEFAULT_INTERVAL,
+        validators=[MinValueValidator(10), MaxValueValidator(86400)])
+    timeout_seconds = models.FloatField(_("probe timeout (s)"), default=10.0,
+                                        validators=[MinValueValidator(0.1), MaxValueValidator(60)])
+    active = models.BooleanField(_("active"), default=True)
+    # Engine state: written by the probe loop only.
+    state = models.CharField(_("state"), max_length=10, choices=TargetState.choices,
+                             default=TargetState.UNKNOWN, editable=False)
+    next_due_at = models.DateTimeField(_("next probe at"), null=True, blank=True, editable=False)
+    last_probe_at = models.DateTimeField(_("last probe at"), null=True, blank=True, editable=False)
+    last_ok_at = models.DateTimeField(_("last success at"), null=True, blank=True, editable=False)
+    last_method = models.CharField(_("check used"), max_length=8, choices=ProbeMethod.choices,
+                                   blank=True, editable=False)
+    last_detail = models.CharField(_("last result"), max_length=300, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    first_failure_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("monitored target")
+        verbose_name_plural = _("monitored targets")
+        ordering = ["customer__name", "service__name", "kind", "id"]
+        indexes = [models.Index(fields=["active", "next_due_at"], name="target_due")]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_kind_display()} {self.host or self.url}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.customer_id = self.service.customer_id
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.kind == CheckKind.WWW:
+            if not self.url:
+                errors["url"] = _("A www check needs a URL.")
+            elif not self.url.lower().startswith(("http://", "https://")):
+                errors["url"] = _("Only http:// and https:// URLs can be checked.")
+        elif not self.host:
+            errors["host"] = _("This check needs a host.")
+        if self.kind in (CheckKind.SMTP, CheckKind.FTP, CheckKind.DEVICE) and not self.port:
+            # A device needs the fallback port because ICMP may not be permitted to this process.
+            errors["port"] = _("This check needs a port.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def phase_seconds(self) -> int:
+        """A stable offset inside the interval, derived from the id (same after a restart)."""
+        return zlib.crc32(f"target:{self.pk}".encode()) % max(1, self.interval_seconds)
+
+
+class StateChange(models.Model):
+    """A target moved between unknown / up / failing / down; the check used and the detail of
+    the probe that moved it. This, with the outages, is the probe history kept for a year."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="state_changes")
+    at = models.DateTimeField(_("at"))
+    from_state = models.CharField(_("from"), max_length=10, choices=TargetState.choices)
+    to_state = models.CharField(_("to"), max_length=10, choices=TargetState.choices)
+    method = models.CharField(_("check used"), max_length=8, choices=ProbeMethod.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("state change")
+        verbose_name_plural = _("state changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target", "-at"], name="statechange_target_at")]
+
+    def __str__(self) -> str:
+        return f"{self.target_id} {self.from_state}→{self.to_state} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ProbeDaily(models.Model):
+    """Counts of probe results per target and local (Asia/Shanghai) day."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="daily")
+    day = models.DateField(_("day"))
+    ok_count = models.PositiveIntegerField(_("successful probes"), default=0)
+    fail_count = models.PositiveIntegerField(_("failed probes"), default=0)
+    total_ms = models.BigIntegerField(_("total latency (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("daily probe counts")
+        verbose_name_plural = _("daily probe counts")
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["target", "day"], name="probedaily_target_day")]
