@@ -1,0 +1,155 @@
+"""Forms of the visit pages. They only parse input; every rule is checked by the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+
+from .choices import Activity, IdDocumentType, VisitState
+from .models import Room
+from .selectors import escort_candidates, room_list
+
+DT_WIDGET = {"type": "datetime-local"}
+
+
+def _dt_field(label: Any, required: bool = True) -> forms.DateTimeField:
+    return forms.DateTimeField(label=label, required=required, widget=forms.DateTimeInput(
+        attrs=DT_WIDGET, format="%Y-%m-%dT%H:%M"))
+
+
+class EscortChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class VisitBookForm(forms.Form):
+    """The booking: 进入原因, 将进行的活动, 预计进入/辞出时间, 所需协同作业."""
+
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.all(), required=False)
+    room = forms.ModelChoiceField(label=_("Machine room"), queryset=Room.objects.none())
+    reason = forms.CharField(label=_("Reason for entry"), max_length=4000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+    activity = forms.ChoiceField(label=_("Activity"), choices=Activity.choices)
+    activity_other = forms.CharField(label=_("Other activity"), max_length=200, required=False)
+    expected_entry_at = _dt_field(_("Expected entry"))
+    expected_exit_at = _dt_field(_("Expected exit"))
+    needs_tools = forms.BooleanField(label=_("Tools needed"), required=False)
+    tools_detail = forms.CharField(label=_("Tools"), max_length=500, required=False)
+    needs_software = forms.BooleanField(label=_("Software needed"), required=False)
+    software_detail = forms.CharField(label=_("Software"), max_length=500, required=False)
+    needs_lodging = forms.BooleanField(label=_("Meals and lodging needed"), required=False)
+    lodging_detail = forms.CharField(label=_("Meals and lodging"), max_length=500, required=False)
+    other_help = forms.CharField(label=_("Other help needed"), max_length=500, required=False)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=120, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False,
+                                     help_text=_("The decision and the calendar invitation are sent here."))
+    emergency = forms.BooleanField(label=_("Emergency (inside the lead time)"), required=False)
+    emergency_reason = forms.CharField(label=_("Why it is an emergency"), max_length=2000, required=False,
+                                       widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, staff: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = room_list()
+        if staff:
+            self.fields["customer"].required = True
+        else:
+            del self.fields["customer"]
+
+
+class VisitorForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    # The initial value matters: an untouched extra row then counts as unchanged and is skipped.
+    id_type = forms.ChoiceField(label=_("ID document type"), choices=IdDocumentType.choices,
+                                initial=IdDocumentType.RESIDENT_ID)
+    id_number = forms.CharField(label=_("ID number"), max_length=40)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+
+
+VisitorFormSet = forms.formset_factory(VisitorForm, extra=2, min_num=1, validate_min=True, max_num=30,
+                                       validate_max=True)
+
+
+class ApproveForm(forms.Form):
+    escort = EscortChoiceField(label=_("Escort"), queryset=escort_candidates())
+    reason = forms.CharField(label=_("Note"), max_length=2000, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    allow_escort_overlap = forms.BooleanField(
+        label=_("Assign even though the escort is booked at an overlapping time"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["escort"].queryset = escort_candidates()
+
+
+class EscortForm(forms.Form):
+    escort = EscortChoiceField(label=_("Escort"), queryset=escort_candidates())
+    allow_escort_overlap = forms.BooleanField(
+        label=_("Assign even though the escort is booked at an overlapping time"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["escort"].queryset = escort_candidates()
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ChangeForm(forms.Form):
+    room = forms.ModelChoiceField(label=_("Machine room"), queryset=Room.objects.none())
+    expected_entry_at = _dt_field(_("Expected entry"))
+    expected_exit_at = _dt_field(_("Expected exit"))
+    allow_escort_overlap = forms.BooleanField(
+        label=_("Keep the escort even if booked at an overlapping time"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = room_list()
+
+
+class CloseForm(forms.Form):
+    work_done = forms.CharField(label=_("Work done"), max_length=4000, required=False,
+                                widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CheckInForm(forms.Form):
+    visitor = forms.IntegerField(widget=forms.HiddenInput)
+    pass_number = forms.CharField(label=_("Pass number"), max_length=40, required=False)
+    id_document_confirmed = forms.BooleanField(label=_("ID document checked against the booking"),
+                                               required=False)
+
+
+class CheckOutForm(forms.Form):
+    visitor = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class DoorLookupForm(forms.Form):
+    q = forms.CharField(label=_("Booking number or visitor name"), max_length=120, required=False)
+
+
+class VisitFilterForm(forms.Form):
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All")), *VisitState.choices])
+    room = forms.ModelChoiceField(label=_("Machine room"), queryset=Room.objects.none(), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(label=_("Booking number or visitor"), max_length=120, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = room_list()
+
+
+class ScheduleForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    days = forms.IntegerField(label=_("Days"), required=False, min_value=1, max_value=31)
+    room = forms.ModelChoiceField(label=_("Machine room"), queryset=Room.objects.none(), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = room_list()
