@@ -44,3 +44,40 @@ def audit_for(obj: models.Model) -> models.QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
     ).select_related("actor")
+
+
+def audited_save(
+    *,
+    obj: models.Model,
+    fields: tuple[str, ...],
+    data: dict[str, Any],
+    actor: Any = None,
+    now: datetime | None = None,
+    exclude: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> models.Model:
+    """Set `fields` from `data`, validate the whole row (full_clean), save it and append one audit
+    row naming each changed field with its value before and after. Nothing is written when
+    validation fails: the refusal is a DomainError with the model's field errors."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+    from django.utils.translation import gettext as _
+
+    from slaportal.errors import DomainError
+
+    creating = obj.pk is None
+    before = {f: str(getattr(obj, f)) for f in fields} if not creating else {}
+    for f in fields:
+        if f in data:
+            setattr(obj, f, data[f])
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as e:
+        raise DomainError(_("Please correct the errors below."), field_errors=e.message_dict) from None
+    after = {f: str(getattr(obj, f)) for f in fields}
+    changed = {f: [before.get(f), after[f]] for f in fields if creating or before[f] != after[f]}
+    with transaction.atomic():
+        obj.save()
+        audit_record(obj=obj, action="create" if creating else "change", actor=actor, now=now,
+                     data={"changed": changed, **(extra or {})})
+    return obj

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from audit.models import AuditEntry
-from audit.services import audit_record
+from audit.services import audit_record, audited_save
 from customers.choices import Role
 from customers.selectors import staff_users_with_role
 from notifications.services import Message, notifications_enqueue
@@ -26,7 +26,7 @@ from slaportal.errors import ConflictError, DomainError
 
 from .calendars import compute_due
 from .choices import ClockState, PolicyKind
-from .models import Clock, ContractPolicy, SlaPolicy
+from .models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
 from .signals import clock_transitioned, clocks_breached, clocks_warned
 
 logger = logging.getLogger(__name__)
@@ -326,34 +326,14 @@ POLICY_FIELDS = ("code", "name_zh", "name_en", "kind", "metric", "starts_on", "c
                  "threshold", "unit", "calendar", "warning_percent", "remedy", "clause", "active")
 
 
-def _clean_or_refuse(obj: models.Model, *, exclude: list[str] | None = None) -> None:
-    from django.core.exceptions import ValidationError
-
-    try:
-        obj.full_clean(exclude=exclude)
-    except ValidationError as e:
-        raise DomainError(_("Please correct the errors below."), field_errors=e.message_dict) from None
-
-
 def policy_save(*, data: dict[str, Any], policy: SlaPolicy | None = None, actor: Any = None,
                 now: datetime | None = None) -> SlaPolicy:
     """Create or change an SLA policy (a promise). The whole row is validated (a deadline needs a
     positive target in a unit its calendar can count) before anything is written; the change is
     audited with the fields before and after. Running clocks keep the target they started with."""
-    creating = policy is None
-    policy = policy or SlaPolicy()
-    before = {f: str(getattr(policy, f)) for f in POLICY_FIELDS} if not creating else {}
-    for f in POLICY_FIELDS:
-        if f in data:
-            setattr(policy, f, data[f])
-    _clean_or_refuse(policy)
-    after = {f: str(getattr(policy, f)) for f in POLICY_FIELDS}
-    changed = {f: [before.get(f), after[f]] for f in POLICY_FIELDS if creating or before[f] != after[f]}
-    with transaction.atomic():
-        policy.save()
-        audit_record(obj=policy, action="create" if creating else "change", actor=actor, now=now,
-                     data={"changed": changed})
-    return policy
+    obj = policy or SlaPolicy()
+    audited_save(obj=obj, fields=POLICY_FIELDS, data=data, actor=actor, now=now)
+    return obj
 
 
 CONTRACT_POLICY_FIELDS = ("threshold", "warning_percent", "active", "note")
@@ -363,40 +343,15 @@ def contract_policy_save(*, data: dict[str, Any], override: ContractPolicy | Non
                          actor: Any = None, now: datetime | None = None) -> ContractPolicy:
     """Create or change a per-contract override of a policy's target. Validated against the
     policy's kind, unit and calendar; one override per contract and policy."""
-    creating = override is None
-    if override is None:
-        override = ContractPolicy(contract=data.get("contract"), policy=data.get("policy"))
-    before = {f: str(getattr(override, f)) for f in CONTRACT_POLICY_FIELDS} if not creating else {}
-    for f in CONTRACT_POLICY_FIELDS:
-        if f in data:
-            setattr(override, f, data[f])
-    _clean_or_refuse(override)
-    after = {f: str(getattr(override, f)) for f in CONTRACT_POLICY_FIELDS}
-    changed = {f: [before.get(f), after[f]] for f in CONTRACT_POLICY_FIELDS
-               if creating or before[f] != after[f]}
-    with transaction.atomic():
-        override.save()
-        audit_record(obj=override, action="create" if creating else "change", actor=actor, now=now,
-                     data={"changed": changed})
-    return override
+    obj = override or ContractPolicy(contract=data.get("contract"), policy=data.get("policy"))
+    audited_save(obj=obj, fields=CONTRACT_POLICY_FIELDS, data=data, actor=actor, now=now)
+    return obj
 
 
-def workday_override_save(*, data: dict[str, Any], override: Any = None, actor: Any = None,
-                          now: datetime | None = None) -> Any:
+def workday_override_save(*, data: dict[str, Any], override: WorkdayOverride | None = None,
+                          actor: Any = None, now: datetime | None = None) -> WorkdayOverride:
     """Record (or correct) whether one date is a working day on the cn-workdays calendar. It wins
     over the holidays library and makes its year count as known."""
-    from .models import WorkdayOverride
-
-    creating = override is None
-    override = override or WorkdayOverride()
-    before = {f: str(getattr(override, f)) for f in ("date", "is_working_day", "note")} if not creating else {}
-    for f in ("date", "is_working_day", "note"):
-        if f in data:
-            setattr(override, f, data[f])
-    _clean_or_refuse(override)
-    after = {f: str(getattr(override, f)) for f in ("date", "is_working_day", "note")}
-    with transaction.atomic():
-        override.save()
-        audit_record(obj=override, action="create" if creating else "change", actor=actor, now=now,
-                     data={"before": before, "after": after})
-    return override
+    obj = override or WorkdayOverride()
+    audited_save(obj=obj, fields=("date", "is_working_day", "note"), data=data, actor=actor, now=now)
+    return obj
