@@ -22,6 +22,7 @@ from audit.services import audit_for
 from customers.models import Customer
 from customers.selectors import user_customer_id, user_is_staff
 from reports.models import WrittenReport
+from sla.selectors import policy_target_display
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
 from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
 
@@ -166,7 +167,8 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
                                     "complainant_email": user.email}
         form = form_class(initial=initial, **kw)
     return render(request, "complaints/complaint_form.html",
-                  {"form": form, "staff": staff, "customer": customer})
+                  {"form": form, "staff": staff, "customer": customer,
+                   "c8_target": policy_target_display("C8")})
 
 
 @login_required

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from audit.services import audit_for
 from customers.selectors import user_customer_id, user_has_role, user_is_staff
 from sla.models import Clock
+from sla.selectors import policy_target_display
 from slaportal.errors import ConflictError, DomainError
 from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
 
@@ -238,7 +239,8 @@ def phone_authorization(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, op, bound={"phone": form}, status=e.status)
     if attempt.result == PhoneAttemptResult.ACCEPTED:
         messages.success(request, _("Phone authorization accepted. The written authorization must "
-                                    "follow; send the first feedback within 30 minutes."))
+                                    "follow; send the first feedback within %(target)s.")
+                         % {"target": policy_target_display("C5")})
     elif attempt.result == PhoneAttemptResult.LOCKED:
         messages.error(request, _("Phone authorization for this customer is locked after repeated "
                                   "wrong attempts. The attempt was logged."))

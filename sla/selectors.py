@@ -84,3 +84,15 @@ def workday_override_list() -> models.QuerySet[Any]:
     from .models import WorkdayOverride
 
     return WorkdayOverride.objects.all()
+
+
+def policy_target_display(code: str) -> str:
+    """The target of promise `code` as people read it ("24 小时", "30 minutes"), from the policy
+    row — so a page that mentions a deadline never repeats a number that lives in the table."""
+    from .models import SlaPolicy
+
+    policy = SlaPolicy.objects.filter(code=code).only("threshold", "unit").first()
+    if policy is None:
+        return ""
+    value = policy.threshold.normalize()
+    return f"{value:f} {policy.get_unit_display()}"

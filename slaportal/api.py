@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -108,6 +108,20 @@ class DetailSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
+
+
+# The refusals every write endpoint can answer with, for the OpenAPI schema.
+ERRORS = {
+    400: OpenApiResponse(DetailSerializer, description="Bad input: one list of messages per field."),
+    403: OpenApiResponse(DetailSerializer, description="The role does not allow this."),
+}
+
+
+def validated_input(serializer_class: Any, request: Request, **kwargs: Any) -> dict[str, Any]:
+    """Parse a request body with an input serializer; bad input raises DRF's 400 with field errors."""
+    s = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    s.is_valid(raise_exception=True)
+    return dict(s.validated_data)
 
 
 class ReasonInputSerializer(serializers.Serializer):  # type: ignore[type-arg]

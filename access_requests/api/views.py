@@ -22,7 +22,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.selectors import user_is_staff
-from slaportal.api import DetailSerializer, ReasonInputSerializer, StaffNeedsViewPerm, get_scoped_or_404
+from slaportal.api import (
+    ERRORS,
+    DetailSerializer,
+    ReasonInputSerializer,
+    StaffNeedsViewPerm,
+    get_scoped_or_404,
+)
+from slaportal.api import validated_input as _valid
 
 from .. import services
 from ..exports import visit_log_csv, visit_log_pdf
@@ -46,21 +53,12 @@ from .serializers import (
     VisitOutputSerializer,
 )
 
-ERRORS = {
-    400: OpenApiResponse(DetailSerializer, description="Bad input: one list of messages per field."),
-    403: OpenApiResponse(DetailSerializer, description="The role does not allow this."),
-}
 NOT_FOUND = {404: OpenApiResponse(DetailSerializer, description="No such visit in your scope.")}
 CONFLICT = {409: OpenApiResponse(DetailSerializer,
                                  description="The visit's state does not allow this (or the escort is "
                                              "booked at an overlapping time); nothing changed.")}
 ACTION_RESPONSES = {200: VisitOutputSerializer, **ERRORS, **NOT_FOUND, **CONFLICT}
 
-
-def _valid(serializer_class: Any, request: Request, **kwargs: Any) -> dict[str, Any]:
-    s = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    s.is_valid(raise_exception=True)
-    return dict(s.validated_data)
 
 
 class _ScopedVisitMixin:

@@ -24,7 +24,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.selectors import user_customer_id, user_is_staff
-from slaportal.api import DetailSerializer, ReasonInputSerializer, StaffNeedsViewPerm, get_scoped_or_404
+from slaportal.api import (
+    ERRORS,
+    DetailSerializer,
+    ReasonInputSerializer,
+    StaffNeedsViewPerm,
+    get_scoped_or_404,
+)
+from slaportal.api import validated_input as _valid
 
 from .. import services
 from ..models import Complaint
@@ -41,19 +48,10 @@ from .serializers import (
     ReportOutputSerializer,
 )
 
-ERRORS = {
-    400: OpenApiResponse(DetailSerializer, description="Bad input: one list of messages per field."),
-    403: OpenApiResponse(DetailSerializer, description="The role does not allow this."),
-}
 NOT_FOUND = {404: OpenApiResponse(DetailSerializer, description="No such complaint in your scope.")}
 CONFLICT = {409: OpenApiResponse(DetailSerializer,
                                  description="The complaint's state does not allow this; nothing changed.")}
 
-
-def _valid(serializer_class: Any, request: Request, **kwargs: Any) -> dict[str, Any]:
-    s = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    s.is_valid(raise_exception=True)
-    return dict(s.validated_data)
 
 
 class _ComplaintApi(generics.GenericAPIView):  # type: ignore[type-arg]

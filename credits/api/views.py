@@ -19,14 +19,15 @@ from credits import selectors, services
 from credits.choices import CreditKind, CreditState
 from credits.models import Credit
 from customers.selectors import user_is_staff
-from slaportal.api import DetailSerializer, ReasonInputSerializer, StaffNeedsViewPerm, get_scoped_or_404
+from slaportal.api import (
+    ERRORS,
+    DetailSerializer,
+    ReasonInputSerializer,
+    StaffNeedsViewPerm,
+    get_scoped_or_404,
+)
 
 from .serializers import CreditOutputSerializer, CreditProposeInputSerializer
-
-ERRORS = {
-    400: OpenApiResponse(DetailSerializer, description="Bad input: one list of messages per field."),
-    403: OpenApiResponse(DetailSerializer, description="The role does not allow this."),
-}
 
 
 class CreditFilter(django_filters.FilterSet):

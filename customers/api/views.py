@@ -10,7 +10,7 @@ from typing import Any
 import django_filters
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -21,7 +21,8 @@ from rest_framework.response import Response
 from customers import selectors, services
 from customers.models import AuthorizedContact, Contract, Customer, Service
 from sla.calendars import CalendarYearUnknown
-from slaportal.api import DetailSerializer, ManagerWrites, StaffNeedsViewPerm, get_scoped_or_404
+from slaportal.api import ERRORS, ManagerWrites, StaffNeedsViewPerm, get_scoped_or_404
+from slaportal.api import validated_input as _valid
 from slaportal.errors import DomainError
 
 from .serializers import (
@@ -35,17 +36,6 @@ from .serializers import (
     ServiceCreateInputSerializer,
     ServiceOutputSerializer,
 )
-
-ERRORS = {
-    400: OpenApiResponse(DetailSerializer, description="Bad input: one list of messages per field."),
-    403: OpenApiResponse(DetailSerializer, description="The role does not allow this."),
-}
-
-
-def _valid(serializer_class: Any, request: Request, **kwargs: Any) -> dict[str, Any]:
-    s = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    s.is_valid(raise_exception=True)
-    return dict(s.validated_data)
 
 
 class TokenObtainApi(ObtainAuthToken):

@@ -3,6 +3,7 @@ writes are one service call each; the webhook endpoint authenticates by the sour
 
 from __future__ import annotations
 
+import abc
 import json
 from typing import Any
 
@@ -19,6 +20,7 @@ from rest_framework.views import APIView
 
 from customers.selectors import service_list
 from slaportal.api import DetailSerializer, ReasonInputSerializer, get_scoped_or_404
+from slaportal.api import validated_input as _valid
 
 from .. import services
 from ..choices import OutageKind
@@ -41,11 +43,6 @@ from .serializers import (
 
 ERRORS = {400: DetailSerializer, 403: DetailSerializer, 404: DetailSerializer, 409: DetailSerializer}
 
-
-def _valid(cls: Any, request: Request) -> dict[str, Any]:
-    s = cls(data=request.data, context={"request": request})
-    s.is_valid(raise_exception=True)
-    return dict(s.validated_data)
 
 
 class IncidentCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
@@ -70,12 +67,14 @@ class IncidentDetailApi(generics.RetrieveAPIView):  # type: ignore[type-arg]
         return incident_list(user=self.request.user).prefetch_related("outages", "notice_attempts__contact")
 
 
-class _IncidentActionApi(APIView):
+class _IncidentActionApi(APIView, abc.ABC):
+    """One POST action on an incident: scope it (404), parse input, call `act`, answer with it."""
+
     permission_classes = [IsAuthenticated]
     input_serializer: Any = ReasonInputSerializer
 
-    def act(self, request: Request, incident_id: int, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def act(self, request: Request, incident_id: int, data: dict[str, Any]) -> Any: ...
 
     def post(self, request: Request, pk: int) -> Response:
         inc = get_scoped_or_404(incident_list(user=request.user), pk=pk)

@@ -24,6 +24,7 @@ from operations.downloads import authorization_file_response, report_file_respon
 from operations.models import Authorization, OperationRequest
 from reports.models import WrittenReport
 from slaportal.api import DetailSerializer, ReasonInputSerializer, StaffNeedsViewPerm, get_scoped_or_404
+from slaportal.api import validated_input as _valid
 from slaportal.errors import DomainError
 
 from .serializers import (
@@ -52,11 +53,6 @@ ERRORS = {
 }
 BINARY = {(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERRORS[404]}
 
-
-def _valid(serializer_class: Any, request: Request) -> dict[str, Any]:
-    s = serializer_class(data=request.data, context={"request": request})
-    s.is_valid(raise_exception=True)
-    return dict(s.validated_data)
 
 
 class _OperationApi(generics.GenericAPIView):  # type: ignore[type-arg]

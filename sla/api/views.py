@@ -31,11 +31,15 @@ from sla import selectors, services
 from sla.choices import ClockState
 from sla.models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
 from slaportal.api import (
+    ERRORS,
     DetailSerializer,
     ManagerWrites,
     ReasonInputSerializer,
     StaffNeedsViewPerm,
     get_scoped_or_404,
+)
+from slaportal.api import (
+    validated_input as _valid,
 )
 
 from .serializers import (
@@ -50,18 +54,6 @@ from .serializers import (
     WorkdayOverrideInputSerializer,
     WorkdayOverrideOutputSerializer,
 )
-
-ERRORS = {
-    400: OpenApiResponse(DetailSerializer, description="Bad input: one list of messages per field."),
-    403: OpenApiResponse(DetailSerializer, description="The role does not allow this."),
-}
-
-
-def _valid(serializer_class: Any, request: Request, **kwargs: Any) -> dict[str, Any]:
-    s = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    s.is_valid(raise_exception=True)
-    return dict(s.validated_data)
-
 
 # --- Policies -----------------------------------------------------------------------------
 
