@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files: no CDN needed
     "django_celery_beat",
     "audit",
     "customers",
@@ -239,6 +240,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Service-quality promises as clocks, credits and reports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "kind" or a "state": name each choice set after its class.
     "ENUM_NAME_OVERRIDES": {
