@@ -7,13 +7,44 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.utils import timezone
 
+from access_requests.choices import VisitState
+from access_requests.models import DataCentre, Room, Visit, Visitor
 from audit.models import AuditEntry
+from complaints.choices import ComplaintChannel, ComplaintState
+from complaints.models import Complaint
+from credits.models import Credit
 from customers.choices import Role
-from customers.management.commands.load_demo import CUSTOMERS, DEMO_PASSWORD, LOGINS, SHORT_CLOCKS
+from customers.management.commands.load_demo import (
+    COMPLAINT_RESOLVED,
+    COMPLAINT_RUNNING,
+    CUSTOMERS,
+    DEMO_PASSWORD,
+    INCIDENT_CUSTOMER,
+    INCIDENT_PROVIDER,
+    LOGINS,
+    OPERATION_TITLE,
+    SHORT_CLOCKS,
+    TARGET_FAILING,
+    TARGET_SELF,
+    VISIT_APPROVED,
+    VISIT_REQUESTED,
+)
 from customers.models import AuthorizedContact, Contract, Customer, CustomerUser, Service
+from incidents.choices import Cause, IncidentState
+from incidents.downtime import TZ, service_month_downtime
+from incidents.models import Incident, NoticeAttempt, Outage
+from monitoring.choices import CheckKind
+from monitoring.models import StateChange, Target
+from monitoring.probes import ProbeResult
+from monitoring.services import probe_results_record
+from notifications.models import Notification
+from operations.choices import AuthorizationMethod, AuthorizationStatus, OperationState
+from operations.models import Authorization, OperationMessage, OperationRequest, OperationStep
+from reports.models import WrittenReport
 from sla.choices import ClockState
 from sla.models import Clock
 from sla.services import clocks_sweep
@@ -21,11 +52,18 @@ from sla.services import clocks_sweep
 pytestmark = pytest.mark.django_db
 
 MODELS = [get_user_model(), Customer, Contract, Service, AuthorizedContact, CustomerUser, Clock,
-          AuditEntry]
+          AuditEntry, Complaint, WrittenReport, Incident, Outage, NoticeAttempt, Target, StateChange,
+          OperationRequest, Authorization, OperationStep, OperationMessage, DataCentre, Room, Visit,
+          Visitor, Notification, Credit]
 
 
 def counts() -> dict[str, int]:
     return {m.__name__: m.objects.count() for m in MODELS}
+
+
+def clock_of(obj, code: str) -> Clock:
+    return Clock.objects.get(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk,
+                             policy__code=code)
 
 
 def load() -> None:
@@ -40,8 +78,16 @@ def test_load_demo_twice_creates_nothing_the_second_time():
     assert first["Customer"] == len(CUSTOMERS)
     assert first["Contract"] == len(CUSTOMERS)
     assert first["CustomerUser"] == 2
-    # One C3 installation clock per contract plus the short demo clocks.
-    assert first["Clock"] == len(CUSTOMERS) + len(SHORT_CLOCKS)
+    # One C3 installation clock per contract plus the short demo clocks on services.
+    service_clocks = Clock.objects.filter(content_type=ContentType.objects.get_for_model(Service))
+    assert service_clocks.count() == len(SHORT_CLOCKS)
+    assert Clock.objects.filter(policy__code="C3").count() == len(CUSTOMERS)
+    # Each workflow's demo objects, once.
+    assert first["Complaint"] == 2 and first["WrittenReport"] == 1
+    assert first["Incident"] == 2 and first["Outage"] == 2
+    assert first["Target"] == 2 and first["OperationRequest"] == 1 and first["Visit"] == 2
+    # C8 of both complaints, C5 of the operation.
+    assert first["Clock"] == len(CUSTOMERS) + len(SHORT_CLOCKS) + 3
     assert set(Clock.objects.filter(policy__code="C3").values_list("contract__number", flat=True)) == {
         c["contract"]["number"] for c in CUSTOMERS}
 
@@ -76,7 +122,8 @@ def test_contacts_have_a_hashed_mrtg_secret():
 def test_short_clocks_warn_and_breach_within_minutes_and_are_topped_up_once_closed():
     before = timezone.now()
     load()
-    short = Clock.objects.filter(policy__code__in=[code for code, _n, _m in SHORT_CLOCKS])
+    short = Clock.objects.filter(policy__code__in=[code for code, _n, _m in SHORT_CLOCKS],
+                                 content_type=ContentType.objects.get_for_model(Service))
     assert short.count() == 2
     for clock in short.all():
         assert clock.state == ClockState.RUNNING
@@ -99,6 +146,107 @@ def test_short_clocks_warn_and_breach_within_minutes_and_are_topped_up_once_clos
     load()
     assert short.count() == 4
     assert short.filter(state=ClockState.RUNNING).count() == 2
+
+
+def test_complaints_one_accepted_on_the_complaint_line_one_reported_and_resolved():
+    load()
+    running = Complaint.objects.get(title=COMPLAINT_RUNNING)
+    assert running.customer.code == "demo-huaxia"
+    assert running.channel == ComplaintChannel.COMPLAINT_LINE
+    assert running.state == ComplaintState.ACCEPTED
+    assert clock_of(running, "C8").state == ClockState.RUNNING
+
+    resolved = Complaint.objects.get(title=COMPLAINT_RESOLVED)
+    assert resolved.customer.code == "demo-jinlong"
+    assert resolved.state == ComplaintState.RESOLVED
+    assert resolved.accepted_at < resolved.first_report_at < resolved.resolved_at <= timezone.now()
+    report = WrittenReport.objects.get(object_id=resolved.pk, sequence=1)
+    assert report.file.read(5) == b"%PDF-"
+    assert clock_of(resolved, "C8").state == ClockState.MET
+    assert Notification.objects.filter(kind="complaint_report", address="zhaolei@jinlong.example").exists()
+
+
+def test_incidents_closed_with_classified_outages_show_on_the_downtime_page():
+    before = timezone.now()
+    load()
+    excluded = Incident.objects.get(title=INCIDENT_CUSTOMER)
+    counted = Incident.objects.get(title=INCIDENT_PROVIDER)
+    for inc in (excluded, counted):
+        assert inc.state == IncidentState.CLOSED
+        assert inc.reported_at is not None and inc.closed_at < before
+        assert inc.outages.get().ended_at is not None
+    out = excluded.outages.get()
+    assert out.cause == Cause.CUSTOMER_EQUIPMENT and out.cause_note and out.cause_set_by.username == "engineer"
+    assert counted.outages.get().cause == Cause.PROVIDER
+    assert counted.reported_via == "portal"
+    # Past events send nothing now: no emergency notices, no clocks on the incidents.
+    assert not NoticeAttempt.objects.exists()
+    assert not Clock.objects.filter(content_type=ContentType.objects.get_for_model(Incident)).exists()
+
+    month = timezone.localtime(counted.outages.get().started_at, TZ)
+    result = service_month_downtime(service=counted.service, year=month.year, month=month.month)
+    assert result.counted_seconds == 14 * 60
+    assert list(result.excluded.values()) == [Cause.CUSTOMER_EQUIPMENT]
+    assert result.breached is False
+
+
+def test_monitoring_targets_probe_the_portal_itself_and_a_failing_port(monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    load()
+    own = Target.objects.get(name=TARGET_SELF)
+    assert own.kind == CheckKind.WWW and own.url == "http://127.0.0.1:8123/healthz"
+    assert own.interval_seconds == 60 and own.active and own.next_due_at is not None
+    failing = Target.objects.get(name=TARGET_FAILING)
+    assert (failing.host, failing.port, failing.interval_seconds) == ("127.0.0.1", 9, 60)
+
+    # Another PORT on the next start: the same target follows it, nothing new is made.
+    monkeypatch.setenv("PORT", "9000")
+    load()
+    assert Target.objects.count() == 2
+    assert Target.objects.get(pk=own.pk).url == "http://127.0.0.1:9000/healthz"
+
+    # Two failed probes declare the emergency; its C4 notice goes to the demo contact.
+    now = timezone.now()
+    for i in range(2):
+        probe_results_record(results=[ProbeResult(failing.pk, False, "smtp", "refused", 0)],
+                             now=now + timedelta(minutes=i))
+    inc = Incident.objects.get(target=failing)
+    assert inc.state == IncidentState.DECLARED
+    assert clock_of(inc, "C4").state == ClockState.RUNNING
+    attempt = NoticeAttempt.objects.get(incident=inc)
+    assert attempt.contact.customer.code == "demo-jinlong"
+    assert attempt.address.endswith(".example") or attempt.channel != "email"
+    # The next start makes no second target, incident or notice.
+    first = counts()
+    load()
+    assert counts() == first
+
+
+def test_operation_authorized_in_writing_and_in_progress_with_a_step():
+    load()
+    op = OperationRequest.objects.get(title=OPERATION_TITLE)
+    assert op.state == OperationState.IN_PROGRESS
+    auth = op.authorizations.get()
+    assert auth.method == AuthorizationMethod.WRITTEN and auth.status == AuthorizationStatus.ACCEPTED
+    assert auth.contact.name == "张伟" and auth.content_type == "application/pdf"
+    assert auth.file.read(5) == b"%PDF-"
+    assert op.steps.count() == 1
+    assert op.authorized_at <= op.started_at <= op.steps.get().done_at
+    assert clock_of(op, "C5").state == ClockState.MET
+
+
+def test_visits_one_approved_with_an_escort_one_awaiting_approval():
+    now = timezone.now()
+    load()
+    approved = Visit.objects.get(reason=VISIT_APPROVED)
+    assert approved.state == VisitState.APPROVED
+    assert approved.escort.username == "dcstaff"
+    assert now + timedelta(days=1) < approved.expected_entry_at < now + timedelta(days=4)
+    assert approved.visitors.count() == 2
+    requested = Visit.objects.get(reason=VISIT_REQUESTED)
+    assert requested.state == VisitState.REQUESTED and requested.escort is None
+    assert requested.expected_entry_at > now + timedelta(days=1)
+    assert {approved.customer.code, requested.customer.code} == {"demo-huaxia", "demo-jinlong"}
 
 
 def test_healthz_reports_database_and_broker(client):

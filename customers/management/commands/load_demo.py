@@ -2,14 +2,19 @@
 
 Customers with contracts (each contract starts its C3 installation clock), services, authorized
 contacts with MRTG secrets, one login per role, and two short clocks that warn and breach a few
-minutes after start so a new user sees the SLA engine work. Idempotent: everything is found by a
-natural key first; the short clocks are topped up only when none of them is open.
+minutes after start so a new user sees the SLA engine work. Then a little of every workflow, made
+only through the apps' services (so every state machine, clock, audit entry and notice is the real
+one): complaints, past incidents with classified outages, two monitored targets, an authorized
+operation in progress and two machine-room visits. Idempotent: everything is found by a natural
+key or its demo title first; the short clocks are topped up only when none of them is open; each
+workflow's demo objects are made once, in one transaction, and never again.
 
 The names below are importable without Django set up (scripts/run.py prints them), so models are
 imported inside the functions."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -83,6 +88,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-clocks", action="store_true",
                             help="Do not top up the short demo clocks.")
+        parser.add_argument("--no-workflows", action="store_true",
+                            help="Do not load the demo complaints, incidents, monitored targets, "
+                                 "operations and visits.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django.conf import settings
@@ -103,10 +111,46 @@ class Command(BaseCommand):
                     _short_clocks(created, services=services, users=users, now=now)
         except DomainError as e:
             raise CommandError(f"demo data not loaded: {e.message} {e.field_errors or ''}") from e
+        if not options["no_workflows"]:
+            self._workflows(created, services=services, users=users, now=now)
         summary = ", ".join(f"{k}={v}" for k, v in created.items() if v) or "nothing new"
         self.stdout.write(f"load_demo: created {summary}")
         if options["verbosity"] >= 1:
             self.stdout.write(logins_table())
+
+
+    def _workflows(self, created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
+                   now: datetime) -> None:
+        import logging
+
+        from django.conf import settings
+        from django.db import transaction
+        from django.utils import translation
+        from kombu.exceptions import OperationalError as BrokerError
+
+        from slaportal.errors import DomainError
+
+        # WeasyPrint logs every layout step at INFO: keep `make run`'s start-up output short.
+        pdf_log = logging.getLogger("weasyprint")
+        level = pdf_log.level
+        pdf_log.setLevel(logging.WARNING)
+        try:
+            for name, step in WORKFLOWS:
+                # One transaction per workflow: its demo objects are all there or none is, so a
+                # failure is retried whole on the next start. A workflow that cannot be loaded
+                # (say a promise switched off by hand) is reported and does not stop the start;
+                # nor does a broker that cannot take the notifications queued after commit.
+                try:
+                    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+                        step(created, services=services, users=users, now=now)
+                except DomainError as e:
+                    self.stderr.write(f"load_demo: demo {name} not loaded: {e.message} "
+                                      f"{e.field_errors or ''}".rstrip())
+                except (BrokerError, OSError) as e:
+                    self.stderr.write(f"load_demo: demo {name}: broker or storage unavailable "
+                                      f"({type(e).__name__}: {e})")
+        finally:
+            pdf_log.setLevel(level)
 
 
 def logins_table() -> str:
@@ -218,3 +262,331 @@ def _short_clocks(created: dict[str, int], *, services: dict[str, Any], users: d
                         started_at=now - timedelta(minutes=minutes), actor=users["admin"],
                         reason="demo data", now=now)
             _bump(created, "clocks")
+
+
+# --- A little of every workflow ---------------------------------------------------------------
+#
+# Every demo object below is found by its demo title (the 【演示】 marker) first and made only if
+# missing, through the apps' services, with `now=` set to when each step "happened": the past
+# ones carry a believable history (audit trail, clock met in time) and send nothing now except
+# the complaint report's e-mail to the complainant (console/locmem mail in the demo).
+
+DEMO = "【演示】"
+
+COMPLAINT_RUNNING = DEMO + "晚高峰访问托管服务器丢包严重"
+COMPLAINT_RESOLVED = DEMO + "企业邮箱连续收到大量垃圾邮件"
+INCIDENT_CUSTOMER = DEMO + "托管服务器 HX-01 网络中断（客户交换机故障）"
+INCIDENT_PROVIDER = DEMO + "托管服务器 HX-01 无法访问（机房上联端口故障）"
+OPERATION_TITLE = DEMO + "更换托管服务器 HX-01 故障硬盘"
+VISIT_APPROVED = DEMO + "更换机柜 A-12 内故障交换机并整理线缆"
+VISIT_REQUESTED = DEMO + "新任运维负责人参观机房，了解托管环境"
+
+# The monitored targets: the portal probing its own /healthz (stays "up" while `make run`
+# serves), and a check of a closed local port that fails, so an emergency is declared about two
+# minutes after the first start and its C4 notice goes to the demo contact through the logging
+# and console gateways. A banner (TCP) check, not a device check: a device check pings first
+# where the process may send ICMP, and 127.0.0.1 always answers a ping.
+TARGET_SELF = "演示 · 门户自身健康检查 /healthz"
+TARGET_FAILING = "演示 · 邮件网关 SMTP（故意失败：端口 9 无服务）"
+SELF_SERVICE = "租用服务器 JL-WEB"
+FAILING_SERVICE = "企业邮箱 jinlong.example"
+FAILING_PORT = 9
+PROBE_INTERVAL = 60
+
+
+def self_check_url() -> str:
+    """The portal's own health endpoint on the port `make run` serves (PORT, default 8000)."""
+    port = os.environ.get("PORT", "").strip()
+    return f"http://127.0.0.1:{port if port.isdigit() else '8000'}/healthz"
+
+
+def _past_anchor(now: datetime) -> datetime:
+    """When the past demo events start: two days ago, or early this month (Asia/Shanghai) when
+    two days ago is last month, so this month's downtime page shows the demo outages."""
+    from incidents.downtime import TZ
+
+    local = now.astimezone(TZ)
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    anchor = now - timedelta(days=2)
+    if anchor < month_start and now - month_start >= timedelta(hours=12):
+        anchor = month_start + timedelta(minutes=30)
+    return anchor
+
+
+def _contact(code: str, name: str) -> Any:
+    from customers.models import AuthorizedContact
+
+    return AuthorizedContact.objects.get(customer__code=code, name=name)
+
+
+def _demo_complaints(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
+                     now: datetime) -> None:
+    from complaints.choices import ComplaintChannel, ComplaintSubject
+    from complaints.models import Complaint
+    from complaints.services import (
+        complaint_accept,
+        complaint_create,
+        complaint_investigate,
+        complaint_report_issue,
+        complaint_resolve,
+    )
+    from customers.choices import Language
+
+    specialist = users["specialist"]
+    huaxia = services["托管服务器 HX-01"].customer
+    if not Complaint.objects.filter(customer=huaxia, title=COMPLAINT_RUNNING).exists():
+        # Phoned in on the complaint line forty minutes ago and accepted: C8 runs (24 hours).
+        received = now - timedelta(minutes=40)
+        c = complaint_create(
+            customer=huaxia, actor=specialist, channel=ComplaintChannel.COMPLAINT_LINE,
+            subject=ComplaintSubject.NETWORK, title=COMPLAINT_RUNNING,
+            description="张伟来电反映：近三天每晚 20:00–22:00 从北京联通访问托管服务器 HX-01 丢包率约 "
+                        "15%，网站访问明显变慢，白天正常。客户已自查服务器负载正常，要求尽快查明原因。",
+            complainant_contact=_contact("demo-huaxia", "张伟"), received_at=received, now=received)
+        complaint_accept(complaint_id=c.pk, actor=specialist, reason="投诉专线受理",
+                         now=received + timedelta(minutes=10))
+        _bump(created, "complaints")
+
+    jinlong = services[FAILING_SERVICE].customer
+    if not Complaint.objects.filter(customer=jinlong, title=COMPLAINT_RESOLVED).exists():
+        # By e-mail two days ago; the first written report went out five hours later (C8 met)
+        # and the complaint was resolved half an hour after that.
+        t0 = _past_anchor(now)
+        c = complaint_create(
+            customer=jinlong, actor=specialist, channel=ComplaintChannel.EMAIL,
+            subject=ComplaintSubject.SPAM, title=COMPLAINT_RESOLVED,
+            description="金龙国际贸易 IT 主管赵磊来信：自本周一起，公司邮箱每天收到数百封仿冒"
+                        "“海关通知”的垃圾邮件，部分带有压缩包附件，员工已有误点击，请求加强过滤。",
+            complainant_name="赵磊", complainant_email="zhaolei@jinlong.example",
+            complainant_phone="021-58880001", complainant_language=Language.ZH,
+            received_at=t0, now=t0)
+        complaint_accept(complaint_id=c.pk, actor=specialist, reason="邮件受理",
+                         now=t0 + timedelta(minutes=15))
+        complaint_investigate(complaint_id=c.pk, actor=specialist, reason="转技术支持核查邮件网关日志",
+                              now=t0 + timedelta(hours=1))
+        complaint_report_issue(
+            complaint_id=c.pk, actor=specialist,
+            findings="邮件网关日志显示，上述邮件来自一批新出现的境外发信 IP，发件域名仿冒海关，"
+                     "当时的反垃圾规则库尚未收录，因此未被拦截。",
+            actions_taken="已将相关发信 IP 和仿冒域名加入黑名单，启用附件沙箱检测，并为贵司邮箱开启"
+                          "“可疑邮件标记”。之后六小时内未再收到同类邮件。",
+            next_steps="继续观察一周，每日核查拦截日志；建议贵司提醒员工勿打开可疑附件。",
+            expected_resolution="已解决，观察期一周。", now=t0 + timedelta(hours=5))
+        complaint_resolve(complaint_id=c.pk, actor=specialist, reason="客户确认已不再收到同类垃圾邮件",
+                          now=t0 + timedelta(hours=5, minutes=30))
+        _bump(created, "complaints", 1)
+        _bump(created, "reports")
+
+
+def _demo_incidents(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
+                    now: datetime) -> None:
+    from incidents.choices import Cause, OutageKind, ReportChannel
+    from incidents.models import Incident
+    from incidents.services import (
+        incident_close,
+        incident_report,
+        incident_resolve,
+        outage_classify,
+        outage_record,
+    )
+
+    engineer = users["engineer"]
+    service = services["托管服务器 HX-01"]
+    anchor = _past_anchor(now)
+    if not Incident.objects.filter(service=service, title=INCIDENT_CUSTOMER).exists():
+        # Reported on the complaint line; a 35-minute network outage, classified afterwards as
+        # caused by the customer's own switch (not counted, with the justification).
+        t0 = anchor
+        inc = incident_report(
+            service=service, actor=engineer, title=INCIDENT_CUSTOMER,
+            description="客户来电称 HX-01 无法 ping 通。工程师到机柜检查，发现客户自备交换机电源适配器损坏。",
+            via=ReportChannel.COMPLAINT_LINE, reported_at=t0, now=t0)
+        outage = outage_record(
+            service=service, actor=engineer, started_at=t0 - timedelta(minutes=4),
+            ended_at=t0 + timedelta(minutes=31), kind=OutageKind.NETWORK, incident=inc,
+            evidence="上联端口 Gi1/0/12 链路 down/up 日志；客户交换机电源指示灯熄灭照片；"
+                     "客户更换电源适配器后链路恢复。",
+            now=t0 + timedelta(minutes=35))
+        incident_resolve(incident_id=inc.pk, actor=engineer, reason="客户更换交换机电源后恢复",
+                         now=t0 + timedelta(minutes=40))
+        outage_classify(outage_id=outage.pk, cause=Cause.CUSTOMER_EQUIPMENT, actor=engineer,
+                        note="中断由甲方自备交换机电源适配器损坏引起，乙方网络及上联端口工作正常"
+                             "（第一条：任何甲方的电路或者设备引起的），不计入停机时间。",
+                        now=t0 + timedelta(minutes=55))
+        incident_close(incident_id=inc.pk, actor=engineer, reason="原因已认定，客户已确认",
+                       now=t0 + timedelta(hours=2))
+        _bump(created, "incidents")
+    if not Incident.objects.filter(service=service, title=INCIDENT_PROVIDER).exists():
+        # Reported by the customer in the portal; a 14-minute outage that was the provider's
+        # fault: counted in this month's downtime (well under the 44 minutes of C1).
+        t0 = anchor + min(timedelta(days=1), (now - anchor) / 2)
+        inc = incident_report(
+            service=service, actor=users["huaxia"], title=INCIDENT_PROVIDER,
+            description="网站和 SSH 均无法访问，服务器本身运行正常。", now=t0)
+        outage_record(
+            service=service, actor=engineer, started_at=t0 - timedelta(minutes=6),
+            ended_at=t0 + timedelta(minutes=8), kind=OutageKind.NETWORK, incident=inc,
+            cause=Cause.PROVIDER, cause_note="机房汇聚交换机上联光模块故障，更换后恢复。",
+            evidence="汇聚交换机 Te1/1/2 光功率告警及更换记录；监控中断时段截图。",
+            now=t0 + timedelta(minutes=20))
+        incident_resolve(incident_id=inc.pk, actor=engineer, reason="更换光模块后恢复",
+                         now=t0 + timedelta(minutes=25))
+        incident_close(incident_id=inc.pk, actor=engineer, reason="乙方原因，已计入当月停机时间",
+                       now=t0 + timedelta(hours=1))
+        _bump(created, "incidents")
+
+
+def _demo_targets(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
+                  now: datetime) -> None:
+    from monitoring.choices import CheckKind
+    from monitoring.models import Target
+    from monitoring.services import target_save
+
+    engineer = users["engineer"]
+    service = services[SELF_SERVICE]
+    url = self_check_url()
+    target = Target.objects.filter(service=service, name=TARGET_SELF).first()
+    if target is None:
+        target_save(service=service, actor=engineer, now=now, data={
+            "kind": CheckKind.WWW, "name": TARGET_SELF, "url": url, "expected_status": 200,
+            "interval_seconds": PROBE_INTERVAL, "timeout_seconds": 5.0})
+        _bump(created, "targets")
+    elif target.url != url:
+        # `make run` on another PORT: the portal still probes itself.
+        target_save(service=service, target=target, actor=engineer, now=now, data={"url": url})
+        _bump(created, "targets_updated")
+    service = services[FAILING_SERVICE]
+    if not Target.objects.filter(service=service, name=TARGET_FAILING).exists():
+        target_save(service=service, actor=engineer, now=now, data={
+            "kind": CheckKind.SMTP, "name": TARGET_FAILING, "host": "127.0.0.1", "port": FAILING_PORT,
+            "interval_seconds": PROBE_INTERVAL, "timeout_seconds": 3.0})
+        _bump(created, "targets")
+
+
+def authorization_pdf(*, customer: str, contact: str, service: str, work: str, day: str) -> bytes:
+    """A one-page signed written authorization 书面授权 (what the customer would scan)."""
+    from django.utils.html import escape
+    from weasyprint import HTML
+
+    from reports.rendering import StaticOnlyFetcher
+
+    html = f"""<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8"><style>
+@page {{ size: A4; margin: 25mm; }}
+body {{ font-family: "Noto Sans CJK SC", "Noto Serif CJK SC", sans-serif; font-size: 12pt; line-height: 1.8; }}
+h1 {{ text-align: center; font-size: 18pt; }}
+</style></head><body>
+<h1>书面授权书</h1>
+<p>致：SLA Portal 数据中心服务</p>
+<p>兹授权贵方技术工程师对我方{escape(service)}进行以下操作：{escape(work)}</p>
+<p>我方已备份相关数据，并同意操作期间服务短时中断。本授权仅限本次操作有效。</p>
+<p>（演示数据 Demo）</p>
+<p style="margin-top: 30mm">授权单位：{escape(customer)}（盖章）</p>
+<p>指定授权人：{escape(contact)}（签字）</p>
+<p>日期：{escape(day)}</p>
+</body></html>"""
+    return HTML(string=html, base_url="static:/", url_fetcher=StaticOnlyFetcher()).write_pdf()
+
+
+def _demo_operation(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
+                    now: datetime) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from incidents.downtime import TZ
+    from operations.models import OperationRequest
+    from operations.services import (
+        authorization_upload_written,
+        operation_create,
+        operation_feedback_send,
+        operation_start,
+        operation_step_add,
+    )
+
+    service = services["托管服务器 HX-01"]
+    if OperationRequest.objects.filter(service=service, title=OPERATION_TITLE).exists():
+        return
+    engineer = users["engineer"]
+    contact = _contact("demo-huaxia", "张伟")
+    t0 = now - timedelta(hours=3)
+    work = "更换 RAID 阵列 2 号槽位故障硬盘（同型号 1.2TB SAS），更换后监控阵列重建。"
+    op = operation_create(
+        service=service, requested_by=contact, title=OPERATION_TITLE, actor=users["huaxia"],
+        description="服务器管理口告警 2 号槽位硬盘预故障（Predictive Failure）。备件已寄到机房，"
+                    "请工程师在业务低峰更换，数据已备份。" + work, now=t0)
+    signed = t0 + timedelta(minutes=10)
+    pdf = authorization_pdf(customer=service.customer.name, contact=contact.name,
+                            service=service.name, work=work, day=f"{signed.astimezone(TZ):%Y-%m-%d}")
+    authorization_upload_written(
+        operation_id=op.pk, f=SimpleUploadedFile("书面授权-HX-01-换盘.pdf", pdf, "application/pdf"),
+        contact=contact, actor=engineer, note="扫描件已核对签字与盖章", now=signed)
+    operation_feedback_send(
+        operation_id=op.pk, actor=engineer, now=signed + timedelta(minutes=12),
+        body="已收到书面授权，计划今天下午开始更换 2 号槽位硬盘，开始前会再次电话确认。")
+    started = now - timedelta(hours=2)
+    operation_start(operation_id=op.pk, actor=engineer, now=started)
+    operation_step_add(
+        operation_id=op.pk, actor=engineer, done_at=started + timedelta(minutes=25),
+        description="核对序列号后热插拔更换 2 号槽位硬盘，阵列卡已识别新盘并开始重建（预计 4 小时）。",
+        now=started + timedelta(minutes=30))
+    _bump(created, "operations")
+
+
+def _demo_room() -> Any:
+    """A machine room to book. Data centres and rooms are reference data kept in the admin
+    (there is no workflow service for them): the first open room, or a demo one."""
+    from access_requests.models import DataCentre, Room
+
+    room = Room.objects.filter(active=True, data_centre__active=True).order_by("id").first()
+    if room is None:
+        dc, _new = DataCentre.objects.get_or_create(
+            code="demo-bj", defaults={"name": "北京亦庄数据中心（演示）", "address": "北京市大兴区亦庄经济开发区"})
+        room, _new = Room.objects.get_or_create(data_centre=dc, code="a3", defaults={"name": "A3 机房"})
+    return room
+
+
+def _demo_visits(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
+                 now: datetime) -> None:
+    from access_requests.choices import Activity, IdDocumentType
+    from access_requests.models import Visit
+    from access_requests.services import VisitorInput, visit_approve, visit_book
+    from incidents.downtime import TZ
+
+    def at(days: int, hour: int) -> datetime:
+        day = now.astimezone(TZ).date() + timedelta(days=days)
+        return datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
+
+    huaxia = services["托管服务器 HX-01"].customer
+    if not Visit.objects.filter(customer=huaxia, reason=VISIT_APPROVED).exists():
+        visit = visit_book(
+            customer=huaxia, actor=users["huaxia"], room=_demo_room(), reason=VISIT_APPROVED,
+            activity=Activity.OPERATION, expected_entry_at=at(2, 10), expected_exit_at=at(2, 12),
+            contact_name="张伟", contact_phone="13800138001",
+            needs_tools=True, tools_detail="需借用机房推车一台、网线钳一把",
+            visitors=[VisitorInput(name="张伟", id_type=IdDocumentType.RESIDENT_ID,
+                                   id_number="110108198805120017", phone="13800138001"),
+                      VisitorInput(name="刘洋", id_type=IdDocumentType.RESIDENT_ID,
+                                   id_number="110105199203150036", phone="13600136006")],
+            now=now)
+        visit_approve(visit_id=visit.pk, actor=users["dcstaff"], escort=users["dcstaff"],
+                      reason="已安排值班人员陪同", now=now)
+        _bump(created, "visits")
+    jinlong = services[FAILING_SERVICE].customer
+    if not Visit.objects.filter(customer=jinlong, reason=VISIT_REQUESTED).exists():
+        visit_book(
+            customer=jinlong, actor=users["jinlong"], room=_demo_room(), reason=VISIT_REQUESTED,
+            activity=Activity.TOUR, expected_entry_at=at(3, 14), expected_exit_at=at(3, 15),
+            contact_name="王芳", contact_phone="13900139002",
+            visitors=[VisitorInput(name="王芳", id_type=IdDocumentType.RESIDENT_ID,
+                                   id_number="310115199006060028", phone="13900139002"),
+                      VisitorInput(name="陈嘉豪", id_type=IdDocumentType.HK_MACAO_PERMIT,
+                                   id_number="H60123456")],
+            now=now)
+        _bump(created, "visits")
+
+
+WORKFLOWS = [
+    ("complaints", _demo_complaints),
+    ("incidents", _demo_incidents),
+    ("monitoring", _demo_targets),
+    ("operations", _demo_operation),
+    ("visits", _demo_visits),
+]
