@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -70,7 +70,9 @@ def notifications_enqueue(*, messages: list[Message], now: datetime | None = Non
         # Small tasks: several worker processes send in parallel, and a sweep queued behind
         # them never waits for thousands of SMTP conversations to finish.
         chunks = [ids[i:i + SEND_CHUNK] for i in range(0, len(ids), SEND_CHUNK)]
-        transaction.on_commit(lambda: [send_batch.delay(c) for c in chunks])
+        # robust: a broker that is down must not turn a saved change into an error page; the
+        # rows stay pending and notifications_resend_stale() sends them once the broker is back.
+        transaction.on_commit(lambda: [send_batch.delay(c) for c in chunks], robust=True)
     return ids
 
 
@@ -103,3 +105,19 @@ def notifications_for(obj: models.Model) -> models.QuerySet[Notification]:
 def as_attachment(*, name: str, path: str, mimetype: str) -> dict[str, Any]:
     """An attachment is a file under MEDIA_ROOT, read at send time."""
     return {"name": name, "path": path, "mimetype": mimetype}
+
+
+STALE_AFTER_SECONDS = 60
+
+
+def notifications_resend_stale(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Send rows still pending a while after they were written: their send task was lost (the
+    broker was down at commit, or a worker died before it ran). Sending claims each row with a
+    conditional UPDATE, so a row whose original task does run after all is still sent once."""
+    now = now or timezone.now()
+    ids = list(Notification.objects.filter(
+        status=Status.PENDING, created_at__lte=now - timedelta(seconds=STALE_AFTER_SECONDS))
+        .order_by("created_at").values_list("id", flat=True)[:limit])
+    for nid in ids:
+        notification_send(notification_id=nid)
+    return ids

@@ -127,6 +127,10 @@ _broker_default = env.str("REDIS_URL", default="") or "filesystem://"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_broker_default)
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem"):
+    # The transport needs its folders to exist; every process (web, worker, beat, a management
+    # command) may be the first to publish, so each makes sure of them.
+    for _sub in ("queue", "processed", "control"):
+        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -163,6 +167,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.sweep",
         "schedule": SLA_SWEEP_INTERVAL_SECONDS,
         "options": {"expires": 10},
+    },
+    "notifications-resend-stale": {
+        "task": "notifications.tasks.resend_stale",
+        "schedule": 60.0,
+        "options": {"expires": 50},
     },
     "calendar-coverage-check": {
         "task": "sla.tasks.check_calendar_coverage",
