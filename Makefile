@@ -21,12 +21,15 @@ test: setup-dev
 	@mkdir -p "$${SLAPORTAL_VAR_DIR:-var/test}/staticfiles"  # WhiteNoise warns on every request without it
 	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
 	exit $$rc
 
 lint: setup-dev
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 ## Every script in bench/ (each starts what it measures; figures go to stdout).
 bench: setup-dev

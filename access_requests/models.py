@@ -5,6 +5,7 @@ each visitor at the door, and entry and exit are logged per visitor."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -145,7 +146,7 @@ class Visit(ConcurrentTransitionMixin, models.Model):
         return self.number or f"#{self.pk}"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.expected_entry_at and self.expected_exit_at and self.expected_exit_at <= self.expected_entry_at:
             errors["expected_exit_at"] = _("The expected exit must be after the expected entry.")
         if self.activity == Activity.OTHER and not self.activity_other.strip():

@@ -154,8 +154,8 @@ def visit_book(
     try:
         visit.full_clean(exclude=["number", "state"])  # protected FSM field: never re-set
     except ValidationError as e:
-        for k, v in e.message_dict.items():
-            errors.setdefault(k, []).extend(v)
+        for k, msgs in e.message_dict.items():
+            errors.setdefault(k, []).extend(msgs)
     if errors:
         raise DomainError(_("Please correct the errors below."), field_errors=errors)
     with transaction.atomic():

@@ -3,6 +3,8 @@ written report (C8) and on to resolution."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -66,11 +68,11 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         return self.number or f"#{self.pk}"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if not self.complainant_contact_id and not self.complainant_name.strip():
             errors["complainant_name"] = _("Name the complainant or choose an authorized contact.")
-        if (self.complainant_contact_id and self.customer_id
-                and self.complainant_contact.customer_id != self.customer_id):
+        contact = self.complainant_contact if self.complainant_contact_id else None
+        if contact is not None and self.customer_id and contact.customer_id != self.customer_id:
             errors["complainant_contact"] = _("This contact belongs to another customer.")
         if self.target == ComplaintTarget.EMPLOYEE and not self.target_employee.strip():
             errors["target_employee"] = _("Name the employee the complaint is about.")
@@ -79,13 +81,15 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
 
     @property
     def complainant_display(self) -> str:
-        return self.complainant_contact.name if self.complainant_contact_id else self.complainant_name
+        contact = self.complainant_contact if self.complainant_contact_id else None
+        return contact.name if contact is not None else self.complainant_name
 
     @property
     def reply_address(self) -> str:
         if self.complainant_email:
             return self.complainant_email
-        return self.complainant_contact.email if self.complainant_contact_id else ""
+        contact = self.complainant_contact if self.complainant_contact_id else None
+        return contact.email if contact is not None else ""
 
     # --- transitions: fields and timestamps only; services lock, audit, start clocks, notify.
     @transition(field=state, source=S.RECEIVED, target=S.ACCEPTED)

@@ -322,7 +322,8 @@ def _send_report(*, complaint: Complaint, report: WrittenReport, now: datetime) 
     notifications_enqueue(messages=[Message(
         channel="email", address=address, kind="complaint_report", subject=subject, body=body,
         idempotency_key=f"report:{report.pk}:email:{address}", related=complaint,
-        attachments=[as_attachment(name=report.filename, path=report.file.name, mimetype="application/pdf")],
+        attachments=[as_attachment(name=report.filename, path=str(report.file.name),
+                                   mimetype="application/pdf")],
     )], now=now)
 
 

@@ -486,9 +486,10 @@ def _notice_next(*, incident: Incident, clock: Clock, now: datetime) -> NoticeAt
         address=contact.address_for(channel), started_at=now,
         outcome=NoticeOutcome.AWAITING_CALL if channel in CALL_CHANNELS else NoticeOutcome.PENDING)
     if channel in CALL_CHANNELS:
-        if incident.engineer_id and incident.engineer.email:
+        engineer = incident.engineer if incident.engineer_id else None
+        if engineer is not None and engineer.email:
             notifications_enqueue(messages=[Message(
-                channel="email", address=incident.engineer.email, kind="incident_call",
+                channel="email", address=engineer.email, kind="incident_call",
                 subject=_("Call %(name)s now: %(number)s") % {"name": contact.name, "number": incident.number},
                 body=_("Call %(name)s at %(phone)s about %(number)s and record the outcome on the incident page.")
                 % {"name": contact.name, "phone": attempt.address, "number": incident.number},

@@ -5,6 +5,7 @@ would be a billion rows, and the state changes plus the outages carry everything
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -67,7 +68,7 @@ class Target(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.kind == CheckKind.WWW:
             if not self.url:
                 errors["url"] = _("A www check needs a URL.")

@@ -137,8 +137,9 @@ async def _http(url: str, expected: int, timeout: float) -> tuple[bool, str]:
 async def probe(spec: ProbeSpec) -> ProbeResult:
     """Run one check; never raises (a failure is a result)."""
     started = time.monotonic()
-    method = {CheckKind.WWW: ProbeMethod.HTTP, CheckKind.SMTP: ProbeMethod.SMTP,
-              CheckKind.FTP: ProbeMethod.FTP}.get(spec.kind, ProbeMethod.TCP)
+    methods: dict[str, str] = {CheckKind.WWW: ProbeMethod.HTTP, CheckKind.SMTP: ProbeMethod.SMTP,
+                               CheckKind.FTP: ProbeMethod.FTP}
+    method = methods.get(spec.kind, ProbeMethod.TCP)
     try:
         if spec.kind == CheckKind.DEVICE:
             if icmp_allowed():

@@ -1,3 +1,12 @@
+"""Shared fixtures: alice (customer A's user), charlie (another customer: always a 404), and one
+staff user per role.
+
+A test that needs real commits (threads, a worker, on_commit) uses
+`@pytest.mark.django_db(transaction=True, serialized_rollback=True)`: the flush after a plain
+transactional test re-creates the role groups with new ids, and the next serialized test's restore
+of the migrated data then collides with them.
+"""
+
 from __future__ import annotations
 
 import pytest

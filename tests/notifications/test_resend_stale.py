@@ -18,7 +18,7 @@ def _msg(key: str) -> Message:
                    body="正文", idempotency_key=key)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_broker_down_at_commit_keeps_the_change_and_the_row_is_sent_later(monkeypatch, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
