@@ -19,7 +19,7 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,7 +34,7 @@ from sla.choices import Comparison, Unit
 from sla.models import ContractPolicy, SlaPolicy
 
 from .choices import COUNTED_CAUSES, OutageKind
-from .models import Outage
+from .models import Incident, Outage
 
 TZ = ZoneInfo("Asia/Shanghai")
 REPORT_WINDOW = timedelta(days=5)
@@ -160,7 +160,8 @@ def compute(
         counted.append((s, e))
         counted_ids.append(o.id)
     merged = merge_intervals(counted)
-    total = sum(int((e - s).total_seconds()) for s, e in merged)
+    # Sum first, truncate once: per-interval truncation loses up to a second per interval.
+    total = int(sum((e - s for s, e in merged), timedelta()).total_seconds())
     return MonthlyDowntime(service_id=service_id, year=year, month=month, kind=kind,
                            month_start=start, month_end=end, counted_seconds=total,
                            intervals=merged, counted_outage_ids=counted_ids, excluded=excluded)
@@ -195,6 +196,26 @@ def _facts(qs: Any) -> list[tuple[int, OutageFacts]]:
     return out
 
 
+def _reports_by_service(service_ids: list[int], *, since: datetime, until: datetime) -> dict[int, list[datetime]]:
+    """The customer's own reports (portal, complaint line, acknowledgement) per service: a report
+    made while an outage of that service was going on reports that outage, even when it was filed
+    as an incident of its own rather than on the monitor's incident."""
+    out: dict[int, list[datetime]] = defaultdict(list)
+    for sid, at in (Incident.objects.filter(service_id__in=service_ids, reported_at__gte=since,
+                                            reported_at__lt=until)
+                    .values_list("service_id", "reported_at")):
+        out[sid].append(at)
+    return out
+
+
+def _with_service_reports(o: OutageFacts, reports: list[datetime], *, now: datetime) -> OutageFacts:
+    end = o.ended_at if o.ended_at is not None else now
+    during = [r for r in reports if o.started_at <= r <= end]
+    if not during or (o.reported_at is not None and o.reported_at <= min(during)):
+        return o
+    return replace(o, reported_at=min(during))
+
+
 def _outages_in_month(year: int, month: int, kind: str) -> Any:
     start, end = month_bounds(year, month)
     return Outage.objects.filter(kind=kind, started_at__lt=end).filter(
@@ -215,9 +236,16 @@ def services_month_downtime(*, services: Iterable[Service], year: int, month: in
     now = now or timezone.now()
     services = list(services)
     by_service: dict[int, list[OutageFacts]] = defaultdict(list)
-    for sid, facts in _facts(_outages_in_month(year, month, kind).filter(
+    for sid, one in _facts(_outages_in_month(year, month, kind).filter(
             service_id__in=[s.pk for s in services])):
-        by_service[sid].append(facts)
+        by_service[sid].append(one)
+    if by_service:
+        start, end = month_bounds(year, month)
+        since = min(o.started_at for outages in by_service.values() for o in outages)
+        reports = _reports_by_service(list(by_service), since=since, until=max(end, now))
+        for sid, outages in by_service.items():
+            if reports.get(sid):
+                by_service[sid] = [_with_service_reports(o, reports[sid], now=now) for o in outages]
     contracts = {c.pk: c for c in Contract.objects.filter(pk__in={s.contract_id for s in services})}
     policies = {p.code: p for p in SlaPolicy.objects.filter(code__in=["C1", "C2", "E1"])}
     # The same rule as sla.services.policy_effective, with every override read in one query.

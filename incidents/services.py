@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from slaportal.errors import ConflictError, DomainError, ForbiddenError
 from .choices import (
     COUNTED_CAUSES,
     OPEN_OUTCOMES,
+    SUCCESS_OUTCOMES,
     Cause,
     IncidentSource,
     IncidentState,
@@ -390,8 +392,10 @@ def incident_acknowledge(*, incident_id: int, actor: Any = None, by: str = "", v
         inc = _locked(incident_id)
         if actor is not None and not user_is_staff(actor) and user_customer_id(actor) != inc.customer_id:
             raise ForbiddenError(_("Only the customer can acknowledge this incident."))
-        if inc.acknowledged_at is not None:
+        if inc.acknowledged_at is not None and (inc.declared_at is None
+                                                or inc.acknowledged_at >= inc.declared_at):
             return inc  # a second click on the e-mail link changes nothing
+        # (acknowledged before a re-declaration: the new emergency is acknowledged anew)
         if not by:
             by = (actor.get_full_name() or actor.get_username()) if actor is not None else ""
         inc.acknowledged_by = by[:200]
@@ -592,6 +596,9 @@ def notice_miss_record(*, clock_id: int, now: datetime | None = None) -> Any:
         return None
     with transaction.atomic():
         inc = _locked(clock.object_id)
+        if _reached_in_time(clock):
+            audit_record(obj=inc, action="notice_reached_in_time", now=now, data={"clock": clock.pk})
+            return None
         if inc.notice_missed_at is None:
             inc.notice_missed_at = clock.breached_at or now
             inc.save(update_fields=["notice_missed_at"])
@@ -599,7 +606,8 @@ def notice_miss_record(*, clock_id: int, now: datetime | None = None) -> Any:
         if inc.notice_exemption:
             return None
         contract = inc.service.contract
-        day = timezone.localtime(clock.started_at, TZ).date()
+        # The day (and month, for the rent) of the miss: when the promised time ran out.
+        day = timezone.localtime(clock.due_at, TZ).date()
         return credit_propose(
             contract=contract, policy_code=C4, kind=CreditKind.DEDUCT_DAY_RENT, period=day,
             amount=contract.one_day_rent(day.year, day.month), evidence=clock,
@@ -607,6 +615,15 @@ def notice_miss_record(*, clock_id: int, now: datetime | None = None) -> Any:
                    "Payable on the customer's claim; one deduction per calendar day.")
             % {"number": inc.number},
             dedupe_key=f"C4:customer:{inc.customer_id}:{day.isoformat()}", now=now)
+
+
+def _reached_in_time(clock: Clock) -> bool:
+    """A contact was reached by the deadline, but the notices task (every few seconds) had not
+    yet seen the delivery when the sweep (every second) breached the clock: not a miss."""
+    return NoticeAttempt.objects.filter(clock=clock).filter(
+        Q(outcome__in=SUCCESS_OUTCOMES, finished_at__lte=clock.due_at)
+        | Q(outcome=NoticeOutcome.PENDING, notification__status=Status.SENT,
+            notification__finished_at__lte=clock.due_at)).exists()
 
 
 def notice_exempt(*, incident_id: int, exemption: str, note: str, actor: Any,

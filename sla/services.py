@@ -147,13 +147,18 @@ def clock_cancel(*, clock_id: int, actor: Any = None, reason: str = "", now: dat
 
 
 def clock_meet(*, clock_id: int, actor: Any = None, reason: str = "", now: datetime | None = None) -> Clock:
-    """The promise was kept. On an already-breached clock the late fulfilment is recorded
+    """The promise was kept at `now` (the time of fulfilment, which a caller that learns of it
+    late passes explicitly). On a clock the sweep already breached: fulfilled by due_at, it
+    becomes met after all (audited); fulfilled later, the late fulfilment is recorded
     (completed_at) and the clock stays breached: a late report is still late."""
     now = now or timezone.now()
     with transaction.atomic():
         clock = Clock.objects.select_for_update().filter(pk=clock_id).first()
         if clock is None:
             raise DomainError(_("No such clock."))
+        if clock.state == ClockState.BREACHED and now <= clock.due_at:
+            return _transition(clock_id=clock_id, method="meet_in_time", actor=actor, now=now,
+                               reason=f"{reason} (kept at {now.isoformat()}, recorded after the sweep)")
         if clock.state == ClockState.BREACHED:
             if clock.completed_at is None:
                 clock.completed_at = now

@@ -132,3 +132,39 @@ def test_an_open_outage_counts_up_to_now(service_a):
 def test_another_services_outages_do_not_count(service_a, service_c):
     out(service_c, t(2, 10), t(2, 12))
     assert service_month_downtime(service=service_a, year=2026, month=3, now=LATER).counted_seconds == 0
+
+
+def test_seconds_precision_is_kept_across_merged_intervals(service_a):
+    # 21:59.6 + 22:00.6 = 44:00.2 of counted downtime: C1 ("less than 44 minutes") is broken.
+    out(service_a, t(10, 8), t(10, 8) + timedelta(seconds=1319.6))
+    out(service_a, t(11, 8), t(11, 8) + timedelta(seconds=1320.6))
+    r = service_month_downtime(service=service_a, year=2026, month=3, now=LATER)
+    assert r.counted_seconds == 44 * 60 and r.breached is True
+
+
+@pytest.mark.parametrize(("year", "month", "days"), [(2026, 2, 28), (2028, 2, 29), (2026, 4, 30), (2026, 5, 31)])
+def test_c2_is_a_tenth_of_a_percent_of_the_months_own_length(service_a, year, month, days):
+    limit = days * 86400 // 1000  # 0.1 % of the month, in whole seconds (86.4 s a day)
+    start = datetime(year, month, 3, 1, tzinfo=TZ)
+    o = out(service_a, start, start + timedelta(seconds=limit), kind=OutageKind.POWER)
+    r = service_month_downtime(service=service_a, year=year, month=month, kind=OutageKind.POWER,
+                               now=datetime(2029, 1, 1, tzinfo=TZ))
+    assert r.month_seconds == days * 86400 and r.breached is False
+    Outage.objects.filter(pk=o.pk).update(ended_at=start + timedelta(seconds=limit + 1))
+    r = service_month_downtime(service=service_a, year=year, month=month, kind=OutageKind.POWER,
+                               now=datetime(2029, 1, 1, tzinfo=TZ))
+    assert r.breached is True
+
+
+def test_a_portal_report_during_a_probe_outage_reports_it(service_a, alice):
+    from incidents.services import incident_report
+
+    o = out(service_a, t(2, 10), t(2, 11), reported=False)  # found by the probes, never acknowledged
+    incident_report(service=service_a, actor=alice, title="服务器无法访问", now=t(2, 10, 20))
+    r = service_month_downtime(service=service_a, year=2026, month=3, now=LATER)
+    assert r.counted_seconds == 3600 and o.pk not in r.excluded
+    # A report about something else a week later does not report this outage.
+    o2 = out(service_a, t(20, 10), t(20, 11), reported=False)
+    incident_report(service=service_a, actor=alice, title="另一个问题", now=t(27, 10))
+    r = service_month_downtime(service=service_a, year=2026, month=3, now=LATER)
+    assert r.excluded == {o2.pk: "not_reported_5_days"}

@@ -183,3 +183,71 @@ def test_a_second_failure_run_reuses_the_open_incident(service_a, caller, engine
     assert d2.incident.pk == d1.incident.pk and not d2.created_incident
     assert d2.incident.outages.count() == 2
     assert d2.clock is not None and d2.clock.pk != d1.clock.pk  # a new emergency, a new notice
+
+
+def test_a_miss_just_after_midnight_is_credited_on_the_day_and_month_of_the_miss(
+        service_a, caller, django_capture_on_commit_callbacks):
+    # Declared 23:50 on 31 March, missed 00:05 on 1 April: the deduction is for 1 April, at
+    # April's one-day rent (3,100 / 30 = 103.33), and shares 1 April's one-per-day credit.
+    at = datetime(2026, 3, 31, 23, 50, tzinfo=TZ)
+    declare(service_a, at=at)
+    sweep(at + timedelta(minutes=15), django_capture_on_commit_callbacks)
+    [credit] = Credit.objects.all()
+    assert credit.period == datetime(2026, 4, 1).date()
+    assert credit.amount == Decimal("103.33")
+    other = f.ServiceFactory(contract=service_a.contract)
+    declare(other, at=datetime(2026, 4, 1, 9, 0, tzinfo=TZ))
+    sweep(datetime(2026, 4, 1, 9, 16, tzinfo=TZ), django_capture_on_commit_callbacks)
+    assert Credit.objects.count() == 1
+
+
+def test_an_email_accepted_in_time_but_advanced_after_the_sweep_is_not_a_miss(
+        service_a, django_capture_on_commit_callbacks):
+    f.AuthorizedContactFactory(customer=service_a.customer, name="王五", priority=1,
+                               email="wang@customer.test", channels=["email"])
+    d = declare(service_a, at=T0)
+    [a] = d.incident.notice_attempts.all()
+    with time_machine.travel(T0 + timedelta(minutes=14, seconds=30), tick=False):
+        notification_send(notification_id=a.notification_id)  # accepted by the SMTP server
+    # The 1-second sweep runs before the 5-second notices task has seen the delivery.
+    sweep(T0 + timedelta(minutes=15), django_capture_on_commit_callbacks)
+    notices_advance(now=T0 + timedelta(minutes=15, seconds=3))
+    inc = Incident.objects.get(pk=d.incident.pk)
+    assert inc.notice_missed_at is None
+    assert not Credit.objects.exists()
+    assert NoticeAttempt.objects.get(pk=a.pk).outcome == NoticeOutcome.DELIVERED
+
+
+def test_acknowledging_a_redeclared_incident_meets_the_new_notice(service_a, caller,
+                                                                 django_capture_on_commit_callbacks):
+    d1 = declare(service_a, at=T0)
+    token = ack_token(incident=d1.incident, contact=caller)
+    with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
+        incident_acknowledge_by_token(token=token)
+    d2 = declare(service_a, at=T0 + timedelta(hours=1))
+    assert d2.incident.pk == d1.incident.pk and d2.clock is not None
+    with time_machine.travel(T0 + timedelta(hours=1, minutes=5), tick=False):
+        inc = incident_acknowledge_by_token(token=token)
+    assert inc.state == IncidentState.ACKNOWLEDGED
+    assert inc.acknowledged_at == T0 + timedelta(hours=1, minutes=5)
+    assert Clock.objects.get(pk=d2.clock.pk).state == ClockState.MET
+    sweep(T0 + timedelta(hours=1, minutes=20), django_capture_on_commit_callbacks)
+    assert not Credit.objects.exists()
+
+
+@pytest.mark.parametrize("contacts", ["none", "no_usable_channel"])
+def test_a_customer_without_a_reachable_contact_still_gets_the_miss_recorded(
+        service_a, contacts, django_capture_on_commit_callbacks):
+    if contacts == "no_usable_channel":
+        # Chosen channel without an address (saved without validation), an expired contact.
+        f.AuthorizedContactFactory(customer=service_a.customer, name="赵六", email="",
+                                   channels=["email"])
+        f.AuthorizedContactFactory(customer=service_a.customer, name="钱七", email="q@customer.test",
+                                   channels=["email"], valid_until=T0.date() - timedelta(days=1))
+    d = declare(service_a, at=T0)
+    assert d.clock is not None and not d.incident.notice_attempts.exists()
+    assert notices_advance(now=T0 + timedelta(minutes=1)) == 0
+    r = sweep(T0 + timedelta(minutes=15), django_capture_on_commit_callbacks)
+    assert r.breached == [d.clock.pk]
+    assert Incident.objects.get(pk=d.incident.pk).notice_missed_at == T0 + timedelta(minutes=15)
+    assert Credit.objects.count() == 1

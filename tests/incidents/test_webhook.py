@@ -130,3 +130,24 @@ def test_generic_json(source, service_a):
 
 def test_token_is_stored_hashed(source):
     assert TOKEN not in source.token_hash and len(source.token_hash) == 64
+
+
+def test_an_alertmanager_payload_with_several_alerts(source, service_a, service_c):
+    body = am("firing", service_a)
+    a = body["alerts"][0]
+    body["alerts"] = [
+        a,
+        {**a, "fingerprint": "beef5678", "labels": {**a["labels"], "alertname": "WwwDown"}},
+        {**a, "fingerprint": "f00d", "labels": {**a["labels"], "slaportal_service": str(service_c.pk)}},
+        {**a, "fingerprint": "dead", "status": "resolved", "startsAt": "2026-03-10T05:00:00Z",
+         "endsAt": "2026-03-10T05:30:00Z"},
+    ]
+    assert post(body).json() == {"alerts": 4, "opened": 3, "closed": 1, "unchanged": 0}
+    assert Incident.objects.filter(service=service_a).count() == 1
+    assert Incident.objects.filter(service=service_c).count() == 1
+    assert Outage.objects.filter(service=service_a, ended_at__isnull=True).count() == 2
+    assert post(body).json() == {"alerts": 4, "opened": 0, "closed": 0, "unchanged": 4}
+    # Firing and resolved of one alert in the same delivery: opened, then closed.
+    both = am("firing", service_a, starts="2026-03-12T01:00:00Z")
+    both["alerts"].append({**both["alerts"][0], "status": "resolved", "endsAt": "2026-03-12T01:07:00Z"})
+    assert post(both).json() == {"alerts": 2, "opened": 1, "closed": 1, "unchanged": 0}

@@ -150,3 +150,32 @@ def test_target_validation_and_roles(service, engineer, alice):
     assert "port" in e.value.field_errors
     with pytest.raises(ForbiddenError):
         target_save(service=service, data={"kind": "device", "host": "10.0.0.1", "port": 22}, actor=alice)
+
+
+def test_flapping_fail_ok_fail_does_not_declare_and_a_new_run_starts_at_its_own_first_failure(
+        service, engineer):
+    from monitoring.probes import ProbeResult
+    from monitoring.services import probe_results_record
+
+    t = make(service, engineer, kind="device", host="127.0.0.1", port=1)
+
+    def rec(at, ok):  # type: ignore[no-untyped-def]
+        return probe_results_record(results=[ProbeResult(t.pk, ok, "tcp", "x", 1)], now=at)
+
+    rec(T, False)
+    rec(T + STEP, True)
+    rec(T + 2 * STEP, False)
+    assert not Incident.objects.exists() and Target.objects.get().state == TargetState.FAILING
+    assert rec(T + 3 * STEP, False)["declared"] == 1
+    o = Outage.objects.get()
+    assert o.started_at == T + 2 * STEP and o.ended_at is None
+    rec(T + 4 * STEP, False)  # still down: nothing new
+    assert Outage.objects.count() == 1 and Incident.objects.count() == 1
+    rec(T + 5 * STEP, True)
+    o.refresh_from_db()
+    assert o.ended_at == T + 5 * STEP
+    # The next failure run reuses the open incident with a new outage.
+    rec(T + 6 * STEP, False)
+    rec(T + 7 * STEP, False)
+    assert Incident.objects.count() == 1 and Outage.objects.count() == 2
+    assert Outage.objects.order_by("started_at").last().started_at == T + 6 * STEP

@@ -239,3 +239,41 @@ def test_wrong_state_moves_conflict_and_change_nothing(contract, setup, move):
 def test_no_such_clock(db):
     with pytest.raises(DomainError):
         clock_pause(clock_id=999999)
+
+
+@pytest.mark.django_db
+def test_kept_before_due_but_learnt_after_the_sweep_becomes_met():
+    """An e-mail notice accepted by the SMTP server at 14:59 that the notices task only sees at
+    15:01, after the sweep breached the clock at 15:00: the promise was kept."""
+    from audit.models import AuditEntry
+    from sla.choices import ClockState
+    from sla.models import Clock
+    from sla.services import clock_meet, clock_start, clocks_sweep
+    from tests import factories as f
+
+    contract = f.ContractFactory()
+    t0 = datetime(2026, 3, 2, 14, 45, tzinfo=TZ)
+    clock = clock_start(subject=contract, policy_code="C4", contract=contract, now=t0)
+    assert clocks_sweep(now=clock.due_at).breached == [clock.pk]
+    kept_at = clock.due_at - timedelta(seconds=1)
+    clock_meet(clock_id=clock.pk, reason="contact reached", now=kept_at)
+    clock = Clock.objects.get(pk=clock.pk)
+    assert clock.state == ClockState.MET and clock.met_at == kept_at
+    assert clock.breached_at is not None  # history stays
+    assert AuditEntry.objects.filter(object_id=clock.pk, action="meet_in_time").exists()
+
+
+@pytest.mark.django_db
+def test_kept_after_due_stays_breached_with_the_late_completion():
+    from sla.choices import ClockState
+    from sla.models import Clock
+    from sla.services import clock_meet, clock_start, clocks_sweep
+    from tests import factories as f
+
+    contract = f.ContractFactory()
+    clock = clock_start(subject=contract, policy_code="C4", contract=contract,
+                        now=datetime(2026, 3, 2, 14, 45, tzinfo=TZ))
+    clocks_sweep(now=clock.due_at)
+    clock_meet(clock_id=clock.pk, now=clock.due_at + timedelta(seconds=1))
+    clock = Clock.objects.get(pk=clock.pk)
+    assert clock.state == ClockState.BREACHED and clock.completed_at == clock.due_at + timedelta(seconds=1)
