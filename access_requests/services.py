@@ -297,6 +297,12 @@ def visit_change(*, visit_id: int, actor: Any, room: Room | None = None,
         if times_changed and v.expected_entry_at <= now:
             raise DomainError(_("Please correct the errors below."),
                               field_errors={"expected_entry_at": [_("The expected entry must be in the future.")]})
+        if times_changed and not staff and not v.emergency and v.expected_entry_at - now < lead_time():
+            # The customer's own change is held to the same lead time as the booking.
+            raise DomainError(_("Please correct the errors below."), field_errors={"expected_entry_at": [
+                _("Visits must be booked at least %(hours)s hours ahead; mark the booking as an "
+                  "emergency and say why to book a sooner visit.")
+                % {"hours": f"{lead_time().total_seconds() / 3600:g}"}]})
         if v.expected_exit_at <= v.expected_entry_at:
             raise DomainError(_("Please correct the errors below."), field_errors={
                 "expected_exit_at": [_("The expected exit must be after the expected entry.")]})

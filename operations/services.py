@@ -253,7 +253,12 @@ def authorization_upload_written(
         if op.state in (S.REFUSED, S.CANCELLED):
             raise ConflictError(_("A %(state)s operation takes no authorization.")
                                 % {"state": op.get_state_display()})
+        # The signer must be a designated contact on the day they signed AND on the day the
+        # document reaches us: a former contact cannot authorize today's work with a letter
+        # dated back to when they still were one. A letter signed the day before the request
+        # was logged is fine.
         _check_contact(op, contact, signed_on, field="contact")
+        _check_contact(op, contact, _local_day(now), field="contact")
         if corrects is not None:
             corrects = Authorization.objects.select_for_update().get(pk=corrects.pk)
             if corrects.operation_id != op.pk:
