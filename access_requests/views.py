@@ -265,15 +265,17 @@ def _door_page(request: HttpRequest, visit: Visit, *, errors: dict[int, CheckInF
 
 @login_required
 def door_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    # At the door too the visit is looked up first: another customer's is a 404, never a 403.
+    visit = _visit_or_404(request, pk)
     _require_security(request.user)
-    return _door_page(request, _visit_or_404(request, pk))
+    return _door_page(request, visit)
 
 
 @login_required
 @require_POST
 def door_check_in(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_security(request.user)
     visit = _visit_or_404(request, pk)
+    _require_security(request.user)
     form = CheckInForm(request.POST)
     if not form.is_valid():
         raise Http404  # a tampered form: no visitor id
@@ -295,8 +297,8 @@ def door_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def door_check_out(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_security(request.user)
     visit = _visit_or_404(request, pk)
+    _require_security(request.user)
     form = CheckOutForm(request.POST)
     visitor_id = form.cleaned_data.get("visitor") if form.is_valid() else None
     try:

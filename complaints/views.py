@@ -24,7 +24,7 @@ from customers.selectors import user_customer_id, user_is_staff
 from reports.models import WrittenReport
 from sla.selectors import policy_target_display
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, require_view_perm
 
 from . import services
 from .choices import ComplaintState
@@ -58,6 +58,7 @@ TRANSITION_BUTTONS = {
 
 
 def _scoped(request: HttpRequest, pk: int) -> Complaint:
+    require_view_perm(request.user, "complaints.view_complaint")
     return get_object_or_404(complaint_list(user=request.user), pk=pk)
 
 
@@ -80,6 +81,7 @@ def can_report(user: Any, complaint: Complaint) -> bool:
 
 @login_required
 def complaint_list_view(request: HttpRequest) -> HttpResponse:
+    require_view_perm(request.user, "complaints.view_complaint")
     staff = user_is_staff(request.user)
     if not staff and user_customer_id(request.user) is None:
         raise PermissionDenied
@@ -139,6 +141,7 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
     """Staff log a complaint for any customer; a customer user files one for their own
     organisation through the portal."""
     user = request.user
+    require_view_perm(user, "complaints.view_complaint")
     staff = user_is_staff(user)
     customer: Customer | None = None
     if not staff:
@@ -197,11 +200,12 @@ def complaint_transition(request: HttpRequest, pk: int, action: str) -> HttpResp
 
 def _report_page(request: HttpRequest, pk: int, corrects_pk: int | None) -> HttpResponse:
     complaint = _scoped(request, pk)
-    if not user_is_staff(request.user):
-        raise PermissionDenied
+    # Both lookups before the role check: a report id that is not this complaint's is a 404.
     corrects: WrittenReport | None = None
     if corrects_pk is not None:
         corrects = get_object_or_404(services.complaint_reports(complaint), pk=corrects_pk)
+    if not user_is_staff(request.user):
+        raise PermissionDenied
     if request.method == "POST":
         form = ReportForm(request.POST)
         if form.is_valid():

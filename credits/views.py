@@ -18,7 +18,7 @@ from audit.services import audit_for
 from customers.choices import Role
 from customers.selectors import user_has_role
 from slaportal.errors import ConflictError, DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, require_view_perm
 
 from . import services
 from .choices import CreditState
@@ -29,6 +29,7 @@ from .selectors import credit_list
 
 @login_required
 def credit_list_view(request: HttpRequest) -> HttpResponse:
+    require_view_perm(request.user, "credits.view_credit")
     form = CreditFilterForm(request.GET or None)
     qs = credit_list(user=request.user)
     if form.is_valid() and form.cleaned_data.get("state"):
@@ -50,6 +51,7 @@ def _detail(request: HttpRequest, credit: Credit, *, form: DecisionForm | None =
 
 @login_required
 def credit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_view_perm(request.user, "credits.view_credit")
     return _detail(request, get_object_or_404(credit_list(user=request.user), pk=pk))
 
 

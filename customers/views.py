@@ -18,7 +18,7 @@ from credits.selectors import credit_list
 from sla.choices import OPEN_CLOCK_STATES
 from sla.selectors import clock_list
 from slaportal.errors import DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, staff_may_view
 
 from . import services
 from .choices import ContactChannel, Role
@@ -58,11 +58,16 @@ def with_channel_labels(contacts: Any) -> list[AuthorizedContact]:
 def customer_sections(user: Any, customer: Customer) -> dict[str, Any]:
     """What a customer's page shows of its contracts, services and contacts (shared with the
     customer user's home page)."""
+    # Sections a staff role may not read (roles.py; data-centre staff: contracts, contacts) are
+    # left empty, as the API refuses them.
+    contracts = contract_list(user=user).filter(customer=customer)
+    contacts = contact_list(user=user).filter(customer=customer)
     return {
         "customer": customer,
-        "contracts": contract_list(user=user).filter(customer=customer),
+        "contracts": contracts if staff_may_view(user, "customers.view_contract") else contracts.none(),
         "services": service_list(user=user).filter(customer=customer),
-        "contacts": with_channel_labels(contact_list(user=user).filter(customer=customer)),
+        "contacts": with_channel_labels(contacts if staff_may_view(user, "customers.view_authorizedcontact")
+                                        else contacts.none()),
         "can_manage_contacts": can_manage_contacts(user, customer),
         "can_add_contract": can_add_contract(user),
     }
@@ -90,7 +95,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ctx = customer_sections(request.user, customer)
     ctx["open_clocks"] = (clock_list(user=request.user)
                           .filter(customer=customer, state__in=OPEN_CLOCK_STATES).order_by("due_at")[:50])
-    ctx["credits"] = credit_list(user=request.user).filter(customer=customer)[:20]
+    credits = credit_list(user=request.user).filter(customer=customer)
+    ctx["credits"] = credits[:20] if staff_may_view(request.user, "credits.view_credit") else credits.none()
     return render(request, "customers/customer_detail.html", ctx)
 
 

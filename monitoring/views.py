@@ -41,9 +41,10 @@ def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form_page(request: HttpRequest, pk: int | None) -> HttpResponse:
+    # The lookup comes before the role check: another customer's target is a 404, not a 403.
+    target = get_object_or_404(target_list(user=request.user), pk=pk) if pk else None
     if not _can_edit(request.user):
         raise PermissionDenied
-    target = get_object_or_404(target_list(user=request.user), pk=pk) if pk else None
     form = TargetForm(request.POST or None, instance=target, services=service_list(user=request.user))
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "service"}

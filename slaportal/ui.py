@@ -44,6 +44,18 @@ def form_add_domain_error(form: forms.Form, err: DomainError, *,
             form.add_error(name, str(msg))
 
 
+def staff_may_view(user: Any, perm: str) -> bool:
+    """Least privilege inside the staff, as the API's StaffNeedsViewPerm: a staff user reads a
+    model only with its view permission (roles.py). A customer user passes: the scoped querysets
+    keep them to their own customer (another customer's object stays a 404)."""
+    return not user_is_staff(user) or bool(user.has_perm(perm))
+
+
+def require_view_perm(user: Any, perm: str) -> None:
+    if not staff_may_view(user, perm):
+        raise PermissionDenied
+
+
 def require_staff(user: Any) -> None:
     """Staff pages: a customer user (or a login without a role) may not open them."""
     if not user_is_staff(user):

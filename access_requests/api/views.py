@@ -202,8 +202,13 @@ class VisitCloseApi(_ScopedVisitMixin, generics.GenericAPIView):  # type: ignore
 # --- the door ----------------------------------------------------------------------------------
 
 class _SecurityMixin(_ScopedVisitMixin):
+    kwargs: dict[str, Any]
+
     def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)  # type: ignore[misc]
+        # A visit in the URL is looked up before the role check: another customer's is a 404.
+        if "pk" in self.kwargs:
+            self.get_visit(self.kwargs["pk"])
         if not is_security(request.user):
             raise PermissionDenied(_("Only data-centre security works at the door."))
 

@@ -55,9 +55,11 @@ CONFLICT = {409: OpenApiResponse(DetailSerializer,
 
 
 class _ComplaintApi(generics.GenericAPIView):  # type: ignore[type-arg]
-    """Complaints are read by staff (any role) and by the users of the complaint's customer."""
+    """Complaints are read by staff with the view permission (not data-centre staff) and by the
+    users of the complaint's customer."""
 
     permission_classes = [IsAuthenticated, StaffNeedsViewPerm]
+    view_perm = "complaints.view_complaint"
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no database
