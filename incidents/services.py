@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -554,9 +554,40 @@ def notice_call_record(*, attempt_id: int, reached: bool, actor: Any, note: str 
                      data={"attempt": a.pk, "contact": a.contact_id, "outcome": a.outcome})
         if reached:
             _notice_succeeded(attempt=a, actor=actor, now=now)
-        else:
+        elif not _superseded(a):
             _notice_failed(attempt=a, now=now)
     return a
+
+
+def _superseded(attempt: NoticeAttempt) -> bool:
+    """A later attempt of the same clock exists: the plan has already moved past this one."""
+    if attempt.clock_id is None:
+        return False
+    return NoticeAttempt.objects.filter(clock_id=attempt.clock_id, seq__gt=attempt.seq).exists()
+
+
+def notices_escalate_unrecorded_calls(*, now: datetime | None = None) -> list[int]:
+    """A phone call the engineer has not recorded within NOTICE_CALL_WAIT_MINUTES must not hold
+    up the 15-minute notice: the next channel of the plan starts beside it. The call stays open,
+    so a late "reached" still meets the clock; a late "no answer" does not skip a channel."""
+    now = now or timezone.now()
+    wait = timedelta(minutes=settings.NOTICE_CALL_WAIT_MINUTES)
+    stale = list(NoticeAttempt.objects.filter(
+        outcome=NoticeOutcome.AWAITING_CALL, started_at__lte=now - wait,
+        clock__state=ClockState.RUNNING).values_list("pk", flat=True)[:500])
+    started = []
+    for pk in stale:
+        with transaction.atomic():
+            a = NoticeAttempt.objects.select_related("incident").get(pk=pk)
+            _locked(a.incident_id)  # one advancer per incident at a time
+            if _superseded(a) or NoticeAttempt.objects.get(pk=pk).outcome != NoticeOutcome.AWAITING_CALL:
+                continue
+            nxt = _notice_failed(attempt=a, now=now)
+            audit_record(obj=a.incident, action="notice_call_unrecorded", now=now,
+                         data={"attempt": a.pk, "next": nxt.pk if nxt else None})
+            if nxt is not None:
+                started.append(nxt.pk)
+    return started
 
 
 def notices_advance(*, now: datetime | None = None) -> int:
@@ -579,10 +610,10 @@ def notices_advance(*, now: datetime | None = None) -> int:
             at = finished or now
             if outcome == NoticeOutcome.DELIVERED:
                 _notice_succeeded(attempt=a, actor=None, now=at)
-            else:
+            elif not _superseded(a):
                 _notice_failed(attempt=a, now=now)
             moved += 1
-    # Attempts whose notification row was never written (the key already existed) are failed.
+    moved += len(notices_escalate_unrecorded_calls(now=now))
     return moved
 
 

@@ -307,6 +307,11 @@ PROVIDER_COMPLAINT_LINE = env.str("PROVIDER_COMPLAINT_LINE", default="400-000-00
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
+# --- Incidents -----------------------------------------------------------------------------
+# An office-phone notice the engineer has not recorded after this long no longer holds up the
+# next channel of the 15-minute notice (C4).
+NOTICE_CALL_WAIT_MINUTES = env.float("NOTICE_CALL_WAIT_MINUTES", default=5.0)
+
 # --- Authorized operations: phone authorization lock-out (seed 第六条: 非法授权) --------------
 PHONE_AUTH_MAX_FAILURES = env.int("PHONE_AUTH_MAX_FAILURES", default=5)
 PHONE_AUTH_WINDOW_MINUTES = env.int("PHONE_AUTH_WINDOW_MINUTES", default=15)

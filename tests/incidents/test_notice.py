@@ -251,3 +251,42 @@ def test_a_customer_without_a_reachable_contact_still_gets_the_miss_recorded(
     assert r.breached == [d.clock.pk]
     assert Incident.objects.get(pk=d.incident.pk).notice_missed_at == T0 + timedelta(minutes=15)
     assert Credit.objects.count() == 1
+
+
+def test_an_unrecorded_call_does_not_hold_up_the_next_channel(service_a, customer_a, engineer):
+    """The office phone is the first channel; the engineer has not recorded the call after the
+    waiting time, so the e-mail goes out beside it; a late "reached" on the call still meets C4
+    and a late "no answer" does not skip a channel."""
+    contact = f.AuthorizedContactFactory(customer=customer_a, name="李四", priority=1,
+                                         office_phone="010-88880001", email="lisi@alpha.test",
+                                         channels=["office_phone", "email", "mobile"])
+    d = declare(service_a, at=T0)
+    [call] = d.incident.notice_attempts.all()
+    assert call.outcome == NoticeOutcome.AWAITING_CALL
+    with override_settings(NOTICE_CALL_WAIT_MINUTES=5):
+        notices_advance(now=T0 + timedelta(minutes=4, seconds=59))
+        assert d.incident.notice_attempts.count() == 1
+        notices_advance(now=T0 + timedelta(minutes=5))
+        notices_advance(now=T0 + timedelta(minutes=5, seconds=5))  # again: nothing more
+    attempts = list(d.incident.notice_attempts.order_by("seq"))
+    assert [(a.channel, a.address) for a in attempts] == [
+        ("office_phone", "010-88880001"), ("email", "lisi@alpha.test")]
+    assert attempts[0].outcome == NoticeOutcome.AWAITING_CALL  # still open for the engineer
+    # A late "no answer" on the call: the plan has already moved on, no channel is skipped.
+    with time_machine.travel(T0 + timedelta(minutes=6), tick=False):
+        notice_call_record(attempt_id=call.pk, reached=False, actor=engineer)
+    assert d.incident.notice_attempts.count() == 2
+    assert contact.pk == attempts[1].contact_id
+
+
+def test_a_late_reached_on_an_escalated_call_still_meets_c4(service_a, customer_a, engineer):
+    f.AuthorizedContactFactory(customer=customer_a, name="王五", priority=1, office_phone="010-1",
+                               email="wangwu@alpha.test", channels=["office_phone", "email"])
+    d = declare(service_a, at=T0)
+    [call] = d.incident.notice_attempts.all()
+    with override_settings(NOTICE_CALL_WAIT_MINUTES=5):
+        notices_advance(now=T0 + timedelta(minutes=5))
+    with time_machine.travel(T0 + timedelta(minutes=7), tick=False):
+        notice_call_record(attempt_id=call.pk, reached=True, actor=engineer)
+    clock = Clock.objects.get(pk=d.clock.pk)
+    assert clock.state == ClockState.MET and clock.met_at == T0 + timedelta(minutes=7)
