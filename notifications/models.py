@@ -31,12 +31,26 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), db_index=True)
     attempted_at = models.DateTimeField(_("attempted at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # A row being sent is leased to one process ("host:pid"). A sender that dies mid-send leaves
+    # the row 'sending' with a lease that runs out; the next sender takes it up again. A crash
+    # between "accepted by the server" and saving the outcome can at worst send it twice, never lose
+    # it: every attempt is counted and the final detail says what happened.
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=120, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="notification_related")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="notification_related"),
+            # The sender's claim: pending rows oldest first, and leases that ran out.
+            models.Index(fields=["created_at", "id"], name="notification_pending",
+                         condition=models.Q(status="pending")),
+            models.Index(fields=["lease_expires_at"], name="notification_leased",
+                         condition=models.Q(status="sending")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.address}: {self.subject}"

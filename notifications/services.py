@@ -1,5 +1,6 @@
 """Writing and sending notifications. Rows first, sending after commit: a crash between the
-two leaves a visible pending row, never a message nobody knows was sent."""
+two leaves a visible pending row, never a message nobody knows was sent. Rows are delivered by
+the sender loop (manage.py send_notifications) with a lease per row being sent."""
 
 from __future__ import annotations
 
@@ -8,19 +9,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from runtime.bulk import copy_rows
+from runtime.loops import NOTIFICATIONS, wake
 
 from .channels import backend_for
 from .choices import Status
 from .models import Notification
 
 logger = logging.getLogger(__name__)
-
-# Notifications per send task.
-SEND_CHUNK = 20
-
 
 @dataclass
 class Message:
@@ -38,8 +40,8 @@ class Message:
 
 
 def notifications_enqueue(*, messages: list[Message], now: datetime | None = None) -> list[int]:
-    """Write one pending row per message (a key already written is left alone) and queue the
-    sending after commit. Returns the ids of rows that are new."""
+    """Write one pending row per message (a key already written is left alone) and wake the
+    sender at commit. Returns the ids of rows that are new."""
     if not messages:
         return []
     now = now or timezone.now()
@@ -65,36 +67,179 @@ def notifications_enqueue(*, messages: list[Message], now: datetime | None = Non
         idempotency_key__in=[r.idempotency_key for r in rows], status=Status.PENDING)
         .values_list("id", flat=True))
     if ids:
-        from .tasks import send_batch
-
-        # Small tasks: several worker processes send in parallel, and a sweep queued behind
-        # them never waits for thousands of SMTP conversations to finish.
-        chunks = [ids[i:i + SEND_CHUNK] for i in range(0, len(ids), SEND_CHUNK)]
-        # robust: a broker that is down must not turn a saved change into an error page; the
-        # rows stay pending and notifications_resend_stale() sends them once the broker is back.
-        transaction.on_commit(lambda: [send_batch.delay(c) for c in chunks], robust=True)
+        # The sender loop (manage.py send_notifications) delivers from the rows; on PostgreSQL it
+        # is woken at commit, elsewhere it polls. No broker on this path: a broker that is down
+        # delays nothing and loses nothing.
+        wake(NOTIFICATIONS)
     return ids
 
 
+def notifications_enqueue_fresh(*, messages: list[Message], now: datetime | None = None) -> int:
+    """notifications_enqueue for messages whose keys cannot exist yet (the sweep's escalations of
+    clocks it has just claimed): one COPY on PostgreSQL, no look-up of existing keys. Returns the
+    number of rows written."""
+    if not messages:
+        return 0
+    now = now or timezone.now()
+    ct_cache: dict[type, int] = {}
+
+    def ct_id(obj: models.Model) -> int:
+        if type(obj) not in ct_cache:
+            ct_cache[type(obj)] = ContentType.objects.get_for_model(obj).pk
+        return ct_cache[type(obj)]
+
+    n = copy_rows(Notification, (
+        "channel", "address", "recipient_id", "kind", "subject", "body", "attachments",
+        "idempotency_key", "content_type_id", "object_id", "status", "detail", "created_at", "attempts",
+        "claimed_by"), [
+        (m.channel, m.address, m.recipient_id, m.kind, m.subject[:300], m.body, m.attachments,
+         m.idempotency_key, ct_id(m.related) if m.related is not None else None,
+         m.related.pk if m.related is not None else None, Status.PENDING, "", now, 0, "")
+        for m in messages])
+    wake(NOTIFICATIONS)
+    return n
+
+
+def notifications_claim(*, worker: str, limit: int = 1, now: datetime | None = None) -> list[int]:
+    """Lease up to `limit` rows to `worker`: pending rows oldest first, and rows whose lease ran
+    out (their sender died mid-send). Only the process whose UPDATE changed a row gets its id back.
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent senders take disjoint rows without waiting;
+    SQLite serialises writers instead."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+    table = Notification._meta.db_table
+    ops = connection.ops
+    ts, until = ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(now + lease)
+    where = "(status = %s OR (status = %s AND lease_expires_at <= %s))"
+    wparams = [Status.PENDING, Status.SENDING, ts]
+    inner = f"SELECT id FROM {table} WHERE {where} ORDER BY created_at, id LIMIT {int(limit)}"
+    if connection.features.has_select_for_update_skip_locked:
+        # ARRAY(...) is evaluated once: a plain `id IN (subquery)` may be re-run by the planner
+        # and lease more rows than asked for (seen: 1,200 rows for LIMIT 1).
+        ids_sql = f"id = ANY(ARRAY({inner} FOR UPDATE SKIP LOCKED))"
+    else:
+        ids_sql = f"id IN ({inner})"
+    sql = (f"UPDATE {table} SET status = %s, attempted_at = %s, lease_expires_at = %s, claimed_by = %s, "
+           f"attempts = attempts + 1 WHERE {where} AND {ids_sql} RETURNING id")
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(sql, [Status.SENDING, ts, until, worker[:120], *wparams, *wparams])
+        return [row[0] for row in cur.fetchall()]
+
+
+def notification_deliver(*, notification_id: int, worker: str,
+                         loaded: Notification | None = None) -> Notification | None:
+    """Send one row leased to `worker` and record the outcome, once. A row whose lease another
+    sender has taken over meanwhile is left to that sender (the final conditional UPDATE)."""
+    n = loaded if loaded is not None and loaded.pk == notification_id else (
+        Notification.objects.filter(pk=notification_id, status=Status.SENDING, claimed_by=worker[:120]).first())
+    if n is None:
+        return None
+    retried = ""
+    if n.attempts > 1 and not n.detail:  # the last attempt saved nothing: it was interrupted
+        retried = _("attempt %(n)d (an earlier attempt was interrupted): ") % {"n": n.attempts}
+    elif n.attempts > 1:  # the last one was a temporary failure
+        retried = _("attempt %(n)d: ") % {"n": n.attempts}
+    if n.attempts > settings.NOTIFICATION_MAX_ATTEMPTS:
+        ok, detail = False, _("given up after %(n)d interrupted attempts") % {"n": n.attempts - 1}
+    else:
+        try:
+            result = backend_for(n.channel).send(n)
+            ok, detail = result.ok, result.detail
+        except Exception as e:  # a broken gateway must not leave the row in 'sending'
+            logger.warning("notification %s failed: %s: %s", n.pk, type(e).__name__, e)
+            ok, detail = False, f"{type(e).__name__}: {e}"
+            result = None
+        if not ok and result is not None and result.retry and n.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
+            # A temporary failure: the row stays leased to nobody until the back-off has passed,
+            # then any sender takes it up again (10 s, then 30 s, ...).
+            backoff = settings.NOTIFICATION_RETRY_SECONDS * 3 ** (n.attempts - 1)
+            n.detail = (_("temporary failure, trying again in %(s)d s: ") % {"s": backoff} + detail)[:2000]
+            Notification.objects.filter(pk=n.pk, status=Status.SENDING, claimed_by=worker[:120]).update(
+                detail=n.detail, claimed_by="", lease_expires_at=timezone.now() + timedelta(seconds=backoff))
+            return n
+    n.status = Status.SENT if ok else Status.FAILED
+    n.detail = (retried + detail)[:2000]
+    n.finished_at = timezone.now()
+    saved = Notification.objects.filter(pk=n.pk, status=Status.SENDING, claimed_by=worker[:120]).update(
+        status=n.status, detail=n.detail, finished_at=n.finished_at, lease_expires_at=None)
+    if not saved:
+        # Our lease ran out while the gateway was slow and another sender took the row over.
+        logger.warning("notification %s: lease lost during the send; the other sender records it", n.pk)
+    return n
+
+
 def notification_send(*, notification_id: int, now: datetime | None = None) -> Notification | None:
-    """Send one pending notification. Only the caller whose conditional UPDATE moved the row
-    from pending to sending sends it, so a retried or duplicated task sends nothing twice."""
-    claimed = Notification.objects.filter(pk=notification_id, status=Status.PENDING).update(
-        status=Status.SENDING, attempted_at=now or timezone.now())
+    """Send one pending notification now (or one whose lease ran out). Only the caller whose
+    conditional UPDATE leased the row sends it, so a retried or duplicated call sends nothing twice."""
+    from runtime.loops import worker_name
+
+    now = now or timezone.now()
+    worker = worker_name()
+    lease = timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+    claimed = (Notification.objects.filter(pk=notification_id)
+               .filter(models.Q(status=Status.PENDING)
+                       | models.Q(status=Status.SENDING, lease_expires_at__lte=now))
+               .update(status=Status.SENDING, attempted_at=now, lease_expires_at=now + lease,
+                       claimed_by=worker[:120], attempts=models.F("attempts") + 1))
     if not claimed:
         return None
-    n = Notification.objects.get(pk=notification_id)
-    try:
-        result = backend_for(n.channel).send(n)
-        ok, detail = result.ok, result.detail
-    except Exception as e:  # a broken gateway must not leave the row in 'sending'
-        logger.exception("notification %s failed", n.pk)
-        ok, detail = False, f"{type(e).__name__}: {e}"
-    n.status = Status.SENT if ok else Status.FAILED
-    n.detail = detail[:2000]
-    n.finished_at = timezone.now()
-    n.save(update_fields=["status", "detail", "finished_at"])
-    return n
+    return notification_deliver(notification_id=notification_id, worker=worker)
+
+
+def notifications_deliver_due(*, worker: str, limit: int = 10_000, now: datetime | None = None) -> int:
+    """One pass of a sender thread: lease a few rows at a time (NOTIFICATION_CLAIM_BATCH) and
+    deliver them over one mail-server connection, renewing the lease of the rows still waiting
+    when half of it has passed, until nothing is due or `limit` rows were delivered."""
+    import time
+
+    from .channels.email import email_session
+
+    batch = max(1, settings.NOTIFICATION_CLAIM_BATCH)
+    lease = settings.NOTIFICATION_LEASE_SECONDS
+    done = 0
+    with email_session():
+        while done < limit:
+            ids = notifications_claim(worker=worker, limit=min(batch, limit - done), now=now)
+            if not ids:
+                break
+            renew_at = time.monotonic() + lease / 2
+            rows = Notification.objects.in_bulk(ids)
+            for k, nid in enumerate(ids):  # every row leased to us is ours to finish
+                if time.monotonic() >= renew_at:
+                    mine = Notification.objects.filter(pk__in=ids[k:], status=Status.SENDING,
+                                                       claimed_by=worker[:120])
+                    mine.update(lease_expires_at=timezone.now() + timedelta(seconds=lease))
+                    # A row whose lease ran out meanwhile may be another sender's now: skip it.
+                    still = set(mine.values_list("pk", flat=True))
+                    rows = {pk: r for pk, r in rows.items() if pk in still}
+                    renew_at = time.monotonic() + lease / 2
+                if nid not in rows:
+                    continue
+                notification_deliver(notification_id=nid, worker=worker, loaded=rows[nid])
+                done += 1
+    return done
+
+
+def notifications_release_dead(*, now: datetime | None = None) -> int:
+    """Rows leased by a process of this host that no longer exists are free again at once
+    (a sender killed mid-send): no need to wait for the lease to run out."""
+    import socket
+
+    from runtime.loops import pid_alive
+
+    now = now or timezone.now()
+    host = socket.gethostname()[:100] + ":"
+    dead = []
+    for pk, who in (Notification.objects.filter(status=Status.SENDING, claimed_by__startswith=host,
+                                                lease_expires_at__gt=now)
+                    .values_list("pk", "claimed_by")):
+        pid = who[len(host):]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            dead.append(pk)
+    if dead:
+        Notification.objects.filter(pk__in=dead, status=Status.SENDING).update(lease_expires_at=now)
+        logger.info("released %d notification(s) leased by senders that died", len(dead))
+    return len(dead)
 
 
 def notifications_for(obj: models.Model) -> models.QuerySet[Notification]:
@@ -105,19 +250,3 @@ def notifications_for(obj: models.Model) -> models.QuerySet[Notification]:
 def as_attachment(*, name: str, path: str, mimetype: str) -> dict[str, Any]:
     """An attachment is a file under MEDIA_ROOT, read at send time."""
     return {"name": name, "path": path, "mimetype": mimetype}
-
-
-STALE_AFTER_SECONDS = 60
-
-
-def notifications_resend_stale(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Send rows still pending a while after they were written: their send task was lost (the
-    broker was down at commit, or a worker died before it ran). Sending claims each row with a
-    conditional UPDATE, so a row whose original task does run after all is still sent once."""
-    now = now or timezone.now()
-    ids = list(Notification.objects.filter(
-        status=Status.PENDING, created_at__lte=now - timedelta(seconds=STALE_AFTER_SECONDS))
-        .order_by("created_at").values_list("id", flat=True)[:limit])
-    for nid in ids:
-        notification_send(notification_id=nid)
-    return ids

@@ -1,6 +1,10 @@
+"""Celery is a second path, never the only one: beat runs deliver_due every few seconds, which
+sends whatever the sender loop has not (a deployment that runs no sender loop still delivers).
+Both lease rows the same way, so running both sends nothing twice."""
+
 from celery import shared_task
 
-from .services import notification_send, notifications_resend_stale
+from .services import notification_send, notifications_deliver_due, notifications_release_dead
 
 
 @shared_task(name="notifications.tasks.send_batch", ignore_result=True)
@@ -9,6 +13,9 @@ def send_batch(notification_ids: list[int]) -> None:
         notification_send(notification_id=nid)
 
 
-@shared_task(name="notifications.tasks.resend_stale", ignore_result=True)
-def resend_stale() -> int:
-    return len(notifications_resend_stale())
+@shared_task(name="notifications.tasks.deliver_due", ignore_result=True)
+def deliver_due() -> int:
+    from runtime.loops import worker_name
+
+    notifications_release_dead()
+    return notifications_deliver_due(worker=worker_name(), limit=500)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from customers.selectors import user_is_staff
-from slaportal.ui import paginate, querystring_without_page
+from slaportal.ui import filter_values, paginate, querystring_without_page
 
 from .forms import NotificationFilterForm
 from .models import Notification
@@ -22,10 +22,10 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = NotificationFilterForm(request.GET or None)
     qs = Notification.objects.select_related("recipient").order_by("-created_at", "-id")
-    if form.is_valid():
-        if form.cleaned_data.get("status"):
-            qs = qs.filter(status=form.cleaned_data["status"])
-        if form.cleaned_data.get("channel"):
-            qs = qs.filter(channel=form.cleaned_data["channel"])
+    values = filter_values(request, form)
+    if values.get("status"):
+        qs = qs.filter(status=values["status"])
+    if values.get("channel"):
+        qs = qs.filter(channel=values["channel"])
     return render(request, "notifications/notification_list.html", {
         "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request)})

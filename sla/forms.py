@@ -36,11 +36,8 @@ class OverdueFilterForm(forms.Form):
             (p.code, f"{p.code} {p.name}")
             for p in SlaPolicy.objects.filter(kind=PolicyKind.DEADLINE).order_by("code")]
 
-    def filters(self) -> dict[str, Any]:
-        """Keyword arguments for sla.selectors.overdue_review; invalid input filters nothing."""
-        if not self.is_valid():
-            return {}
-        d = self.cleaned_data
+    def filters(self, d: dict[str, Any]) -> dict[str, Any]:
+        """The valid filters `d` (slaportal.ui.filter_values) as overdue_review() keyword arguments."""
         return {
             "customer_id": d["customer"].pk if d.get("customer") else None,
             "assignee_id": d["assignee"].pk if d.get("assignee") else None,

@@ -164,6 +164,12 @@ class Clock(ConcurrentTransitionMixin, models.Model):
     paused_seconds = models.PositiveIntegerField(_("paused for (s)"), default=0)
     met_at = models.DateTimeField(_("met at"), null=True, blank=True)
     breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    # When the warning / breach escalations were written. The sweep records a breach first and
+    # commits it (a storm of 10,000 breaches is visible within a second), then writes the
+    # escalations of breaches not yet escalated; a crash in between leaves the breach marked
+    # and the next sweep escalates it. Nothing is escalated twice: these are claimed like the rest.
+    warn_escalated_at = models.DateTimeField(_("warning escalated at"), null=True, blank=True)
+    breach_escalated_at = models.DateTimeField(_("breach escalated at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # When the obligation was finally fulfilled, even after a breach (a late report).
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
@@ -175,6 +181,13 @@ class Clock(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "due_at"], name="clock_state_due"),
             models.Index(fields=["state", "warn_at"], name="clock_state_warn"),
+            # The sweep loop's "when is the next warning?": only running clocks not yet warned.
+            models.Index(fields=["warn_at"], name="clock_warn_pending",
+                         condition=models.Q(state="running", warned_at__isnull=True)),
+            models.Index(fields=["breached_at"], name="clock_breach_unescalated",
+                         condition=models.Q(breached_at__isnull=False, breach_escalated_at__isnull=True)),
+            models.Index(fields=["warned_at"], name="clock_warn_unescalated",
+                         condition=models.Q(warned_at__isnull=False, warn_escalated_at__isnull=True)),
             models.Index(fields=["content_type", "object_id"], name="clock_subject"),
         ]
         constraints = [

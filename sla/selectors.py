@@ -96,3 +96,14 @@ def policy_target_display(code: str) -> str:
         return ""
     value = policy.threshold.normalize()
     return f"{value:f} {policy.get_unit_display()}"
+
+
+def clocks_next_event_at() -> datetime | None:
+    """The earliest warning time or deadline among running clocks: when the sweep must next act.
+    Two index-only lookups (the first row of an index each), whatever the number of clocks."""
+    due = (Clock.objects.filter(state=ClockState.RUNNING).order_by("due_at")
+           .values_list("due_at", flat=True).first())
+    warn = (Clock.objects.filter(state=ClockState.RUNNING, warned_at__isnull=True).order_by("warn_at")
+            .values_list("warn_at", flat=True).first())
+    times = [t for t in (due, warn) if t is not None]
+    return min(times) if times else None

@@ -21,7 +21,9 @@ from audit.models import AuditEntry
 from audit.services import audit_record, audited_save
 from customers.choices import Role
 from customers.selectors import staff_users_with_role
-from notifications.services import Message, notifications_enqueue
+from notifications.services import Message, notifications_enqueue, notifications_enqueue_fresh
+from runtime.bulk import copy_rows
+from runtime.loops import CLOCKS, wake
 from slaportal.errors import ConflictError, DomainError
 
 from .calendars import compute_due
@@ -99,6 +101,8 @@ def clock_start(
             audit_record(obj=clock, action="start", actor=actor, to_state=ClockState.RUNNING,
                          reason=reason, now=now,
                          data={"due_at": due_at.isoformat(), "target": str(eff.threshold)})
+            # The sweep loop sleeps until the earliest deadline it knows; this one may be earlier.
+            wake(CLOCKS)
     except IntegrityError:
         raise ConflictError(_("Clock %(code)s is already running for this item.")
                             % {"code": policy_code}) from None
@@ -126,6 +130,8 @@ def _transition(
         clock.save()
         audit_record(obj=clock, action=method, actor=actor, from_state=before,
                      to_state=clock.state, reason=reason, now=now)
+        if clock.state == ClockState.RUNNING:
+            wake(CLOCKS)  # resumed: its deadline moved
         transaction.on_commit(lambda: clock_transitioned.send(
             sender=Clock, clock=clock, from_state=before, to_state=clock.state))
     return clock
@@ -219,22 +225,29 @@ def _claim(sql_set: str, sql_where: str, params_set: list[Any], params_where: li
     re-checked against the WHERE after a concurrent commit. The outer WHERE repeats the
     condition for backends without row locks; SQLite serialises writers instead."""
     table = Clock._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    sql = (f"UPDATE {table} SET {sql_set} WHERE {sql_where} AND id IN "
-           f"(SELECT id FROM {table} WHERE {sql_where} ORDER BY {order_by}, id "
-           f"LIMIT {int(SWEEP_BATCH)}{lock}) RETURNING id")
+    inner = f"SELECT id FROM {table} WHERE {sql_where} ORDER BY {order_by}, id LIMIT {int(SWEEP_BATCH)}"
+    if connection.features.has_select_for_update_skip_locked:
+        # ARRAY(...) runs the locking subquery once; `id IN (subquery)` may be re-run by the
+        # planner and claim more than a batch.
+        ids_sql = f"id = ANY(ARRAY({inner} FOR UPDATE SKIP LOCKED))"
+    else:
+        ids_sql = f"id IN ({inner})"
+    sql = f"UPDATE {table} SET {sql_set} WHERE {sql_where} AND {ids_sql} RETURNING id"
     with connection.cursor() as cur:
         cur.execute(sql, [*params_set, *params_where, *params_where])
         return [row[0] for row in cur.fetchall()]
 
 
 def clocks_sweep(*, now: datetime | None = None) -> SweepResult:
-    """Claim every running clock whose warning time or deadline has passed, write the audit
-    rows and the escalation notifications in the same transaction, and queue the sending after
-    commit. Safe to run concurrently and to retry: a claimed row is never claimed again."""
+    """Claim every running clock whose warning time or deadline has passed and record it with
+    its audit row (committed batch by batch: a breach is visible to everyone at once), then
+    write the escalations of every recorded breach and warning not yet escalated. Safe to run
+    concurrently and to retry: a claimed row is never claimed again, an escalated one never
+    escalated again; a sweep that died between the two steps leaves work the next one finishes."""
     now = now or timezone.now()
     ts = connection.ops.adapt_datetimefield_value(now)
     result = SweepResult()
+    ct_id = ContentType.objects.get_for_model(Clock).pk
     while True:
         with transaction.atomic():
             breached = _claim("state = %s, breached_at = %s", "state = %s AND due_at <= %s",
@@ -243,7 +256,14 @@ def clocks_sweep(*, now: datetime | None = None) -> SweepResult:
                             [ts], [ClockState.RUNNING, ts], order_by="warn_at")
             if not breached and not warned:
                 break
-            result.notifications += _after_claim(breached=breached, warned=warned, now=now)
+            # The claim made these rows ours alone: their audit rows are new, appended with COPY
+            # on PostgreSQL.
+            copy_rows(AuditEntry, ("content_type_id", "object_id", "action", "from_state", "to_state",
+                                   "actor_id", "at", "reason", "data"),
+                      [(ct_id, i, "breach", ClockState.RUNNING, ClockState.BREACHED, None, now,
+                        "due_at passed", {}) for i in breached]
+                      + [(ct_id, i, "warn", ClockState.RUNNING, ClockState.RUNNING, None, now,
+                          "warn_at passed", {}) for i in warned])
             result.breached += breached
             result.warned += warned
         if len(breached) < SWEEP_BATCH and len(warned) < SWEEP_BATCH:
@@ -254,28 +274,53 @@ def clocks_sweep(*, now: datetime | None = None) -> SweepResult:
     if result.warned:
         ids_w = list(result.warned)
         transaction.on_commit(lambda: clocks_warned.send(sender=Clock, clock_ids=ids_w))
+    result.notifications = clocks_escalate(now=now)
     return result
 
 
-def _after_claim(*, breached: list[int], warned: list[int], now: datetime) -> int:
-    ct = ContentType.objects.get_for_model(Clock)
-    AuditEntry.objects.bulk_create(
-        [AuditEntry(content_type=ct, object_id=i, action="breach", from_state=ClockState.RUNNING,
-                    to_state=ClockState.BREACHED, at=now, reason="due_at passed") for i in breached]
-        + [AuditEntry(content_type=ct, object_id=i, action="warn", from_state=ClockState.RUNNING,
-                      to_state=ClockState.RUNNING, at=now, reason="warn_at passed") for i in warned],
-        # No fixed batch size: the backend splits only where it must (SQLite's variable limit),
-        # so a sweep batch costs the same few queries whether it claims 10 clocks or 2,000.
-    )
+def clocks_escalate_pending() -> bool:
+    """Is there a recorded breach or warning whose escalations are not written yet?"""
+    return (Clock.objects.filter(breached_at__isnull=False, breach_escalated_at__isnull=True).exists()
+            or Clock.objects.filter(warned_at__isnull=False, warn_escalated_at__isnull=True).exists())
+
+
+def clocks_escalate(*, now: datetime | None = None) -> int:
+    """Write the escalation e-mails of recorded breaches and warnings not yet escalated, batch
+    by batch, each batch claimed (so two sweeps never escalate one clock twice) and written in
+    the claim's transaction. Returns the number of notification rows written."""
+    now = now or timezone.now()
+    ts = connection.ops.adapt_datetimefield_value(now)
+    written = 0
+    while True:
+        with transaction.atomic():
+            breached = _claim("breach_escalated_at = %s",
+                              "breached_at IS NOT NULL AND breach_escalated_at IS NULL", [ts], [],
+                              order_by="breached_at")
+            warned = _claim("warn_escalated_at = %s",
+                            "warned_at IS NOT NULL AND warn_escalated_at IS NULL", [ts], [],
+                            order_by="warned_at")
+            if not breached and not warned:
+                break
+            written += _escalate(breached=breached, warned=warned, now=now)
+        if len(breached) < SWEEP_BATCH and len(warned) < SWEEP_BATCH:
+            break
+    return written
+
+
+def _escalate(*, breached: list[int], warned: list[int], now: datetime) -> int:
+    # The claim made these escalations ours alone: their keys cannot exist yet, so they are
+    # appended with COPY on PostgreSQL (a storm of 10,000 breaches is 30,000 escalations).
     managers = list(staff_users_with_role(Role.MANAGER).only("id", "email"))
     clocks = Clock.objects.filter(pk__in=breached + warned).select_related("policy", "customer", "assignee")
     messages: list[Message] = []
-    breached_set = set(breached)
+    breached_set, warned_set = set(breached), set(warned)
     with translation.override("zh-hans"):
         for clock in clocks:
-            event = "breach" if clock.pk in breached_set else "warning"
-            messages += escalation_messages(clock=clock, event=event, managers=managers)
-    return len(notifications_enqueue(messages=messages, now=now))
+            if clock.pk in warned_set:
+                messages += escalation_messages(clock=clock, event="warning", managers=managers)
+            if clock.pk in breached_set:
+                messages += escalation_messages(clock=clock, event="breach", managers=managers)
+    return notifications_enqueue_fresh(messages=messages, now=now)
 
 
 def escalation_messages(*, clock: Clock, event: str, managers: list[Any]) -> list[Message]:

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from audit.services import audit_for
 from customers.selectors import user_is_staff
 from notifications.services import notifications_for
-from slaportal.ui import paginate, querystring_without_page, require_staff
+from slaportal.downloads import as_download
+from slaportal.ui import filter_values, paginate, querystring_without_page, require_staff
 
 from . import selectors
 from .choices import OPEN_CLOCK_STATES
@@ -26,7 +27,7 @@ from .templatetags.sla_ui import seconds_left, time_left_text
 
 def _overdue_rows(request: HttpRequest) -> tuple[OverdueFilterForm, Any]:
     form = OverdueFilterForm(request.GET or None, user=request.user)
-    return form, overdue_review(user=request.user, **form.filters())
+    return form, overdue_review(user=request.user, **form.filters(filter_values(request, form)))
 
 
 @login_required
@@ -50,8 +51,8 @@ def overdue_csv(request: HttpRequest) -> HttpResponse:
     _form, rows = _overdue_rows(request)
     now = timezone.now()
     stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="overdue-{stamp}.csv"'
+    response = as_download(HttpResponse(content_type="text/csv; charset=utf-8"), stem=f"overdue-{stamp}",
+                           content_type="text/csv")
     response.write("\ufeff")
     w = csv.writer(response)
     w.writerow([_("Promise"), _("Promise name"), _("Item"), _("Customer"), _("Contract"),
@@ -86,7 +87,7 @@ def clock_list_view(request: HttpRequest) -> HttpResponse:
     """Clocks the user may see (a customer user: their own), open ones by default."""
     form = ClockFilterForm(request.GET or None)
     qs = clock_list(user=request.user)
-    state = form.cleaned_data.get("state") if form.is_valid() else ""
+    state = filter_values(request, form).get("state") or ""
     if not state:
         qs = qs.filter(state__in=OPEN_CLOCK_STATES).order_by("due_at", "id")
     elif state != "all":

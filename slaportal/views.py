@@ -48,12 +48,55 @@ def _broker() -> dict[str, object]:
         return {"ok": False, "transport": kind, "error": str(e)[:200]}
 
 
+def _loops() -> dict[str, dict[str, object]]:
+    from runtime.selectors import heartbeat_lags
+
+    out: dict[str, dict[str, object]] = {}
+    for name, (hb, lag) in heartbeat_lags().items():
+        out[name] = {"lag_seconds": round(lag, 3), "last_duration_ms": hb.last_duration_ms,
+                     "iterations": hb.iterations, "pid": hb.pid, "host": hb.host}
+    return out
+
+
+def _notifications() -> dict[str, object]:
+    from django.db.models import Count, Min
+
+    from notifications.choices import Status
+    from notifications.models import Notification
+
+    agg = Notification.objects.filter(status__in=[Status.PENDING, Status.SENDING]).aggregate(
+        n=Count("id"), oldest=Min("created_at"))
+    oldest = agg["oldest"]
+    from django.utils import timezone
+
+    return {"waiting": agg["n"],
+            "oldest_pending_seconds": round((timezone.now() - oldest).total_seconds(), 3) if oldest else None}
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and broker reachability; 200 when both answer, 503 otherwise."""
+    """Database, broker, the loops' heartbeats and the notification backlog. 503 when the database
+    does not answer or the sweep has not completed an iteration for HEALTH_SWEEP_MAX_LAG_SECONDS
+    (then deadlines are not being watched). A broker that is down is reported ("degraded") but is
+    not a 503: breaches and notifications do not depend on it."""
     db, broker = _database(), _broker()
-    ok = bool(db["ok"] and broker["ok"])
-    return JsonResponse({"status": "ok" if ok else "fail", "database": db, "broker": broker},
-                        status=200 if ok else 503)
+    body: dict[str, object] = {"database": db, "broker": broker}
+    ok = bool(db["ok"])
+    sweep_ok = False
+    if ok:
+        try:
+            loops = _loops()
+            body["loops"] = loops
+            body["notifications"] = _notifications()
+            lag = loops.get("sweep", {}).get("lag_seconds")
+            sweep_ok = isinstance(lag, float) and lag <= settings.HEALTH_SWEEP_MAX_LAG_SECONDS
+            body["sweep"] = {"ok": sweep_ok, "lag_seconds": lag,
+                             "max_lag_seconds": settings.HEALTH_SWEEP_MAX_LAG_SECONDS}
+        except Exception as e:  # tables missing (not migrated yet): unhealthy, said plainly
+            body["sweep"] = {"ok": False, "error": str(e)[:200]}
+    healthy = ok and sweep_ok
+    status = "fail" if not healthy else ("ok" if broker["ok"] else "degraded")
+    body = {"status": status, **body}
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @login_required

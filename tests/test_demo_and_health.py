@@ -249,12 +249,42 @@ def test_visits_one_approved_with_an_escort_one_awaiting_approval():
     assert {approved.customer.code, requested.customer.code} == {"demo-huaxia", "demo-jinlong"}
 
 
-def test_healthz_reports_database_and_broker(client):
+def _beat(name: str, ago: float = 0.0) -> None:
+    from runtime.services import heartbeat_beat
+
+    heartbeat_beat(name=name, duration_ms=1.5, iterations=7,
+                   now=timezone.now() - timedelta(seconds=ago))
+
+
+def test_healthz_reports_database_broker_sweep_and_backlog(client):
+    from notifications.services import Message, notifications_enqueue
+
+    _beat("sweep", ago=2)
+    _beat("sender", ago=1)
+    notifications_enqueue(messages=[Message(channel="email", address="a@example.test", kind="t",
+                                            subject="s", body="b", idempotency_key="hz-1")],
+                          now=timezone.now() - timedelta(seconds=90))
     r = client.get("/healthz")
     assert r.status_code == 200, r.json()
     body = r.json()
     assert body["status"] == "ok"
     assert body["database"]["ok"] and body["broker"]["ok"]
+    assert body["sweep"]["ok"] is True and 1.5 < body["sweep"]["lag_seconds"] < 30
+    assert body["loops"]["sender"]["iterations"] == 7
+    assert body["notifications"]["waiting"] == 1
+    assert 89 < body["notifications"]["oldest_pending_seconds"] < 200
+
+
+def test_healthz_is_503_when_the_sweep_has_not_run_for_30_s(client):
+    r = client.get("/healthz")  # never ran
+    assert r.status_code == 503 and r.json()["sweep"]["ok"] is False
+    _beat("sweep", ago=31)
+    r = client.get("/healthz")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "fail" and body["sweep"]["lag_seconds"] > 30
+    _beat("sweep", ago=29)
+    assert client.get("/healthz").status_code == 200
 
 
 def closed_port() -> int:
@@ -263,11 +293,13 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_healthz_is_503_when_the_broker_is_unreachable(client, settings):
+def test_healthz_says_degraded_when_the_broker_is_unreachable(client, settings):
+    """Deadlines and notices do not depend on the broker: still 200, but it says so."""
+    _beat("sweep")
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
     r = client.get("/healthz")
-    assert r.status_code == 503
+    assert r.status_code == 200
     body = r.json()
-    assert body["status"] == "fail"
+    assert body["status"] == "degraded"
     assert body["database"]["ok"] is True
     assert body["broker"]["ok"] is False and body["broker"]["transport"] == "redis"

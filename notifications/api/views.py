@@ -12,12 +12,12 @@ from rest_framework.permissions import IsAuthenticated
 from notifications import selectors
 from notifications.choices import Channel, Status
 from notifications.models import Notification
-from slaportal.api import StaffNeedsViewPerm
+from slaportal.api import FilterSet, StaffNeedsViewPerm
 
 from .serializers import NotificationOutputSerializer
 
 
-class NotificationFilter(django_filters.FilterSet):
+class NotificationFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     kind = django_filters.CharFilter()

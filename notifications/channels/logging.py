@@ -1,17 +1,21 @@
-"""The default gateway: writes the message to the log. Counts as delivered to the log only;
-the row's detail says so, so nobody mistakes it for a real SMS."""
+"""A development gateway: writes the message's headline to the log. It tells nobody, so the row
+ends "not delivered: no gateway configured", never "sent" (a 15-minute notice that went only to
+a log file was not given)."""
 
 from __future__ import annotations
 
 import logging
 
-from .base import ChannelBackend, DeliveryResult
+from .base import NOT_DELIVERED_NO_GATEWAY, ChannelBackend, DeliveryResult
 
 logger = logging.getLogger("notifications.gateway")
 
 
 class LoggingBackend(ChannelBackend):
+    delivers = False
+
     def send(self, notification):  # type: ignore[no-untyped-def]
-        logger.info("channel=%s address=%s subject=%s key=%s", notification.channel,
-                    notification.address, notification.subject, notification.idempotency_key)
-        return DeliveryResult(True, "logged (no gateway configured)")
+        logger.info("channel=%s address=%s subject=%s key=%s (logged only, not delivered)",
+                    notification.channel, notification.address, notification.subject,
+                    notification.idempotency_key)
+        return DeliveryResult(False, NOT_DELIVERED_NO_GATEWAY)

@@ -34,6 +34,7 @@ class WebhookBackend(ChannelBackend):
             with urllib.request.urlopen(req, timeout=settings.NOTIFICATION_WEBHOOK_TIMEOUT) as resp:
                 return DeliveryResult(200 <= resp.status < 300, f"HTTP {resp.status}")
         except urllib.error.HTTPError as e:
-            return DeliveryResult(False, f"HTTP {e.code}")
+            # 5xx and 429: the gateway is struggling, try again later; other 4xx are final.
+            return DeliveryResult(False, f"HTTP {e.code}", retry=e.code >= 500 or e.code == 429)
         except (urllib.error.URLError, OSError) as e:
-            return DeliveryResult(False, f"unreachable: {e}")
+            return DeliveryResult(False, f"unreachable: {e}", retry=True)

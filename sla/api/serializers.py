@@ -15,7 +15,7 @@ from customers.api.serializers import UserRefSerializer
 from sla.choices import CalendarCode, ClockState, Comparison, PolicyKind, Remedy, Unit
 from sla.models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
 from sla.selectors import Bucket
-from slaportal.api import ScopedPrimaryKeyRelatedField
+from slaportal.api import IdField, ScopedPrimaryKeyRelatedField
 
 # --- Policies -----------------------------------------------------------------------------
 
@@ -137,8 +137,8 @@ class OverdueOutputSerializer(ClockOutputSerializer):
 class OverdueFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """Query parameters of the overdue review."""
 
-    customer = serializers.IntegerField(required=False, help_text="Customer id.")
-    assignee = serializers.IntegerField(required=False, help_text="Assignee (user) id.")
+    customer = IdField(required=False, help_text="Customer id.")
+    assignee = IdField(required=False, help_text="Assignee (user) id.")
     policy = serializers.CharField(required=False, help_text="Policy code, e.g. C8.")
     bucket = serializers.ChoiceField(choices=Bucket.choices, required=False)
     include_on_track = serializers.BooleanField(

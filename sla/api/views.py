@@ -33,14 +33,18 @@ from sla.models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
 from slaportal.api import (
     ERRORS,
     DetailSerializer,
+    FilterSet,
+    IdFilter,
     ManagerWrites,
     ReasonInputSerializer,
     StaffNeedsViewPerm,
+    YearFilter,
     get_scoped_or_404,
 )
 from slaportal.api import (
     validated_input as _valid,
 )
+from slaportal.downloads import as_download
 
 from .serializers import (
     ClockOutputSerializer,
@@ -57,7 +61,7 @@ from .serializers import (
 
 # --- Policies -----------------------------------------------------------------------------
 
-class PolicyFilter(django_filters.FilterSet):
+class PolicyFilter(FilterSet):
     class Meta:
         model = SlaPolicy
         fields = ["code", "kind", "calendar", "active"]
@@ -105,9 +109,9 @@ class PolicyDetailApi(generics.RetrieveAPIView):  # type: ignore[type-arg]
 
 # --- Per-contract overrides ---------------------------------------------------------------
 
-class PolicyOverrideFilter(django_filters.FilterSet):
-    contract = django_filters.NumberFilter(field_name="contract_id")
-    customer = django_filters.NumberFilter(field_name="contract__customer_id")
+class PolicyOverrideFilter(FilterSet):
+    contract = IdFilter(field_name="contract_id")
+    customer = IdFilter(field_name="contract__customer_id")
     policy = django_filters.CharFilter(field_name="policy__code")
 
     class Meta:
@@ -155,8 +159,8 @@ class PolicyOverrideDetailApi(generics.RetrieveAPIView):  # type: ignore[type-ar
 
 # --- Working-day overrides ----------------------------------------------------------------
 
-class WorkdayOverrideFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="date__year")
+class WorkdayOverrideFilter(FilterSet):
+    year = YearFilter(field_name="date__year")
 
     class Meta:
         model = WorkdayOverride
@@ -200,11 +204,11 @@ class WorkdayOverrideDetailApi(generics.RetrieveAPIView):  # type: ignore[type-a
 
 # --- Clocks -------------------------------------------------------------------------------
 
-class ClockFilter(django_filters.FilterSet):
+class ClockFilter(FilterSet):
     state = django_filters.ChoiceFilter(choices=ClockState.choices)
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    contract = django_filters.NumberFilter(field_name="contract_id")
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    customer = IdFilter(field_name="customer_id")
+    contract = IdFilter(field_name="contract_id")
+    assignee = IdFilter(field_name="assignee_id")
     policy = django_filters.CharFilter(field_name="policy__code")
 
     class Meta:
@@ -373,8 +377,7 @@ class OverdueListApi(generics.ListAPIView):  # type: ignore[type-arg]
             row["_started_at"], row["_due_at"], row["_breached_at"] = (
                 clock.started_at, clock.due_at, clock.breached_at)
         stamp = timezone.localtime(self._now).strftime("%Y%m%d-%H%M")
-        return Response(rows, headers={
-            "Content-Disposition": f'attachment; filename="overdue-{stamp}.csv"'})
+        return as_download(Response(rows), stem=f"overdue-{stamp}", content_type="text/csv")
 
 
 @extend_schema_view(get=extend_schema(

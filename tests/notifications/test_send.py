@@ -72,7 +72,8 @@ def test_email_delivered_through_a_real_smtp_server():
 
 @pytest.mark.django_db
 def test_email_server_down_is_a_failed_attempt_with_the_reason():
-    with override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port()):
+    with override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port(),
+                           NOTIFICATION_MAX_ATTEMPTS=1):  # no second try: the final outcome at once
         n = _enqueue(_message())
         notification_send(notification_id=n.pk)
     n.refresh_from_db()
@@ -150,43 +151,119 @@ def test_webhook_gateway_gets_json_and_idempotency_key():
 
 
 @pytest.mark.django_db
-def test_webhook_gateway_error_is_a_failed_attempt():
-    with HttpServer(status=500) as http, override_settings(
+@pytest.mark.parametrize(("status", "retried"), [(500, True), (400, False)])
+def test_webhook_gateway_error_is_a_failed_attempt(status, retried):
+    """A 5xx is the gateway struggling: tried again later; a 4xx is a final refusal."""
+    with HttpServer(status=status) as http, override_settings(
             NOTIFICATION_BACKENDS={"pager": WEBHOOK}, NOTIFICATION_WEBHOOK_URL=http.url):
         n = _enqueue(_message(channel="pager", address="95000-123", idempotency_key="k:pager:1"))
         notification_send(notification_id=n.pk)
     n.refresh_from_db()
-    assert n.status == Status.FAILED and n.detail == "HTTP 500"
+    if retried:
+        assert n.status == Status.SENDING and n.detail.endswith(f"HTTP {status}") and n.claimed_by == ""
+    else:
+        assert n.status == Status.FAILED and n.detail == f"HTTP {status}"
     assert len(http.capture.requests) == 1
 
 
 @pytest.mark.django_db
-def test_webhook_gateway_unreachable_is_a_failed_attempt():
-    with override_settings(NOTIFICATION_BACKENDS={"fax": WEBHOOK},
+def test_webhook_gateway_unreachable_is_tried_again_then_failed():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with override_settings(NOTIFICATION_BACKENDS={"fax": WEBHOOK}, NOTIFICATION_RETRY_SECONDS=10,
                            NOTIFICATION_WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/x"):
         n = _enqueue(_message(channel="fax", address="010-1234", idempotency_key="k:fax:1"))
         notification_send(notification_id=n.pk)
+        n.refresh_from_db()
+        assert n.status == Status.SENDING and n.attempts == 1 and "unreachable" in n.detail
+        assert n.claimed_by == "" and 9 < (n.lease_expires_at - timezone.now()).total_seconds() <= 10
+        # Not before the back-off has passed.
+        assert notification_send(notification_id=n.pk, now=timezone.now() + timedelta(seconds=5)) is None
+        notification_send(notification_id=n.pk, now=timezone.now() + timedelta(seconds=11))
+        n.refresh_from_db()
+        assert n.status == Status.SENDING and n.attempts == 2  # next try in 30 s
+        notification_send(notification_id=n.pk, now=timezone.now() + timedelta(seconds=60))
     n.refresh_from_db()
-    assert n.status == Status.FAILED and n.detail.startswith("unreachable")
+    assert n.status == Status.FAILED and n.attempts == 3 and "unreachable" in n.detail
+    assert "3" in n.detail and "interrupted" not in n.detail and "中断" not in n.detail
+
+
+@pytest.mark.django_db
+def test_mail_server_down_is_temporary_and_a_550_is_final():
+    class Refuse:
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+            return "550 5.1.1 No such mailbox"
+
+    with override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port()):
+        n = _enqueue(_message(idempotency_key="k:down"))
+        notification_send(notification_id=n.pk)
+    n.refresh_from_db()
+    assert n.status == Status.SENDING and "ConnectionRefusedError" in n.detail
+
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    ctl = Controller(Refuse(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        with override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="127.0.0.1", EMAIL_PORT=port):
+            m = _enqueue(_message(idempotency_key="k:550"))
+            notification_send(notification_id=m.pk)
+    finally:
+        ctl.stop()
+    m.refresh_from_db()
+    assert m.status == Status.FAILED and "550" in m.detail and m.attempts == 1
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("channel", ["sms", "phone", "pager", "fax"])
-def test_gateway_channels_default_to_the_logging_backend(channel, caplog):
-    caplog.set_level(logging.INFO, logger="notifications.gateway")
+def test_a_channel_without_a_gateway_is_not_delivered_and_says_so(channel, settings):
+    """Nobody configured an SMS gateway: the notice was not given, and the row must not say it was."""
+    settings.NOTIFICATION_BACKENDS = {"sms": "", "phone": "", "pager": "", "fax": ""}
     n = _enqueue(_message(channel=channel, address="13800000000", idempotency_key=f"k:{channel}"))
     notification_send(notification_id=n.pk)
     n.refresh_from_db()
-    assert n.status == Status.SENT
-    assert n.detail == "logged (no gateway configured)"
-    assert f"channel={channel} address=13800000000" in caplog.text
-    assert f"key=k:{channel}" in caplog.text
+    assert n.status == Status.FAILED
+    assert n.detail.startswith("未送达：未配置发送网关") and "no gateway configured" in n.detail
 
 
 @pytest.mark.django_db
-def test_a_channel_without_backend_fails_on_the_row_not_in_the_worker():
-    with override_settings(NOTIFICATION_BACKENDS={}):
-        n = _enqueue(_message(channel="sms", address="1380", idempotency_key="k:none"))
+def test_the_logging_gateway_logs_but_counts_as_not_delivered(caplog):
+    caplog.set_level(logging.INFO, logger="notifications.gateway")
+    with override_settings(NOTIFICATION_BACKENDS={"sms": "notifications.channels.logging.LoggingBackend"}):
+        n = _enqueue(_message(channel="sms", address="13800000000", idempotency_key="k:log"))
         notification_send(notification_id=n.pk)
     n.refresh_from_db()
-    assert n.status == Status.FAILED and "No notification backend" in n.detail
+    assert n.status == Status.FAILED and "no gateway configured" in n.detail
+    assert "channel=sms address=13800000000" in caplog.text and "key=k:log" in caplog.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("backend", ["console", "dummy"])
+def test_console_or_dummy_mail_is_not_delivery(backend, capsys):
+    with override_settings(EMAIL_BACKEND=f"django.core.mail.backends.{backend}.EmailBackend"):
+        n = _enqueue(_message(idempotency_key=f"k:{backend}"))
+        notification_send(notification_id=n.pk)
+    n.refresh_from_db()
+    assert n.status == Status.FAILED and "no gateway configured" in n.detail
+    assert capsys.readouterr().out == ""  # and nothing (no base64 PDF) is printed
+
+
+@pytest.mark.django_db
+def test_system_check_warns_about_non_delivering_backends_with_debug_off(settings):
+    from runtime.checks import notification_channels_without_gateway, notification_gateways
+
+    settings.DEBUG = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.NOTIFICATION_BACKENDS = {"sms": "notifications.channels.logging.LoggingBackend",
+                                      "phone": WEBHOOK, "pager": "", "fax": ""}
+    ids = {m.id for m in notification_gateways() + notification_channels_without_gateway()}
+    assert ids == {"notifications.W001", "notifications.W002", "notifications.I001"}
+    settings.EMAIL_BACKEND = SMTP
+    settings.NOTIFICATION_BACKENDS = {"sms": WEBHOOK, "phone": WEBHOOK, "pager": WEBHOOK, "fax": WEBHOOK}
+    assert notification_gateways() == notification_channels_without_gateway() == []
+    settings.DEBUG = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert notification_gateways() == []

@@ -123,7 +123,8 @@ def test_met_and_cancelled_clocks_are_never_claimed(contract, managers):
     assert r.breached == [] and not Notification.objects.exists()
 
 
-def test_retried_send_task_sends_each_escalation_once(contract, managers, engineer):
+def test_retried_send_task_sends_each_escalation_once(contract, managers, engineer, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     clock_start(subject=contract, policy_code="C8", contract=contract, assignee=engineer, now=T0)
     clocks_sweep(now=DUE)
     ids = list(Notification.objects.values_list("pk", flat=True))
@@ -147,7 +148,7 @@ def _bulk_due_clocks(n: int, *, assignee, start_pk: int) -> None:  # type: ignor
         Clock(content_type=ct, object_id=start_pk + i, label=f"incident {start_pk + i}", policy=policy,
               customer=cust, assignee=assignee, target=15, unit="minutes", calendar="24x7",
               started_at=T0, due_at=T0 + timedelta(minutes=15), warn_at=T0 + timedelta(minutes=10),
-              warned_at=T0 + timedelta(minutes=10))
+              warned_at=T0 + timedelta(minutes=10), warn_escalated_at=T0 + timedelta(minutes=10))
         for i in range(n)])
 
 

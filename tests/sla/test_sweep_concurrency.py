@@ -64,19 +64,12 @@ def _check(all_ids: list[int], results: list[dict[str, list[int]]], recipients: 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("batch", [2000, 37])
-def test_concurrent_threads_claim_each_clock_once(batch, monkeypatch):
-    import notifications.tasks
+def test_concurrent_threads_claim_each_clock_once(batch, monkeypatch, settings):
     import sla.services
 
     monkeypatch.setattr(sla.services, "SWEEP_BATCH", batch)
-    queued: list[int] = []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     lock = threading.Lock()
-
-    def fake_delay(ids: list[int]) -> None:  # the broker's side: what would be sent
-        with lock:
-            queued.extend(ids)
-
-    monkeypatch.setattr(notifications.tasks.send_batch, "delay", fake_delay)
     managers = [f.StaffFactory(role="manager", username=f"m{i}") for i in range(2)]
     ids = _make_clocks(400, assignee=f.StaffFactory(role="engineer", username="eng"))
     assert len(managers) == 2
@@ -105,8 +98,32 @@ def test_concurrent_threads_claim_each_clock_once(batch, monkeypatch):
     assert errors == []
     assert len(results) == sweepers
     _check(ids, results, recipients=3)
-    # Every notification queued for sending exactly once.
-    assert sorted(queued) == sorted(Notification.objects.values_list("pk", flat=True))
+    # Four senders deliver concurrently: every notification is sent exactly once.
+    from django.core import mail
+
+    from notifications.services import notifications_deliver_due
+
+    mail.outbox = []
+    barrier2 = threading.Barrier(4)
+
+    def send(i: int) -> None:
+        try:
+            barrier2.wait()
+            notifications_deliver_due(worker=f"test-host:{i}")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            connection.close()
+
+    senders = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+    for t in senders:
+        t.start()
+    for t in senders:
+        t.join(120)
+    assert errors == []
+    keys = [m.extra_headers["X-SLA-Idempotency-Key"] for m in mail.outbox]
+    assert len(keys) == len(set(keys)) == Notification.objects.count()
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     # And a later sweep finds nothing left.
     again = clocks_sweep(now=T0 + timedelta(minutes=21))
     assert again.breached == [] and again.warned == []
