@@ -208,7 +208,8 @@ def main() -> int:
                     contract=contract, assignee=engineers[i % 20], target=15, unit="minutes",
                     calendar="24x7", started_at=now - timedelta(minutes=16),
                     due_at=now - timedelta(minutes=1), warn_at=now - timedelta(minutes=6),
-                    warned_at=now - timedelta(minutes=6)) for i, s in enumerate(services)])
+                    warned_at=now - timedelta(minutes=6), warn_escalated_at=now - timedelta(minutes=6))
+                    for i, s in enumerate(services)])
                 with CaptureQueriesContext(connection) as cq:
                     r = clocks_sweep(now=now)
                 assert len(r.breached) == n, r
@@ -255,7 +256,8 @@ def main() -> int:
                 content_type=ct, object_id=s.pk, label=f"紧急情况 {s.name}", policy=policy,
                 customer_id=s.customer_id, contract_id=s.contract_id, assignee=engineers[i % 20],
                 target=15, unit="minutes", calendar="24x7", started_at=due - timedelta(minutes=15),
-                due_at=due, warn_at=due - timedelta(minutes=5), warned_at=due - timedelta(minutes=5)))
+                due_at=due, warn_at=due - timedelta(minutes=5), warned_at=due - timedelta(minutes=5),
+                warn_escalated_at=due - timedelta(minutes=5)))
         Clock.objects.bulk_create(rows, batch_size=2000)
         inserted = timezone.now()
         print(f"{opts.clocks} clocks inserted (first due {(t0 - inserted).total_seconds():.1f}s "

@@ -17,7 +17,7 @@ say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 is_root() { [ "$(id -u)" = "0" ]; }
 
 # --- system packages -----------------------------------------------------------------------
-SYS_PKGS=(libharfbuzz-subset0 fonts-noto-cjk)
+SYS_PKGS=(libharfbuzz-subset0 fonts-noto-cjk redis-server)
 [ "$MODE" = "dev" ] && SYS_PKGS+=(poppler-utils)
 
 apt_install() {  # apt_install pkg...: install as root, else print the line; never fatal
