@@ -9,7 +9,11 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
+
+from slaportal.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SLAPORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -17,9 +21,23 @@ VAR_DIR = Path(environ.Env().str("SLAPORTAL_VAR_DIR", default=str(BASE_DIR / "va
 env = environ.Env()
 env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
 
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me")
 DEBUG = env.bool("DEBUG", default=False)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
+# The key that signs sessions, password-reset links and the e-mailed acknowledgement links. With
+# DEBUG off the portal refuses to start without one of its own (`make run` generates one per
+# install in var/secret_key); the development key below is public, so anyone could forge with it.
+_DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if SECRET_KEY in ("", _DEV_SECRET_KEY):
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off the portal needs a secret key of its own: set "
+            "SECRET_KEY in the environment (or in .env) to a long random string, for example the "
+            "output of `python -c \"import secrets; print(secrets.token_urlsafe(50))\"`, and keep it "
+            "the same across restarts. (For development only: DEBUG=1 uses a public key.)")
+    SECRET_KEY = _DEV_SECRET_KEY
+# No "*": a request naming any other host is refused (400), so a forged Host header cannot steer
+# password-reset links elsewhere. With DEBUG on, the local names.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -30,12 +48,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # DRF's own tokens are replaced by accounts.ApiToken; kept only while customers/api/views.py
+    # still imports ObtainAuthToken (its table stays: accounts' migration 0002 imported its keys).
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files: no CDN needed
     "django_celery_beat",
+    "axes",  # failed sign-ins and lockouts (accounts/lockout.py)
+    "csp",  # Content-Security-Policy header and nonces
     "audit",
+    "runtime",
     "customers",
     "sla",
     "notifications",
@@ -46,10 +69,12 @@ INSTALLED_APPS = [
     "operations",
     "complaints",
     "access_requests",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Serves collected static files (admin CSS, our assets) with DEBUG off, under gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes requires: turns a sign-in refused for a lockout into the lockout page / 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "slaportal.urls"
@@ -122,6 +149,82 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Security -----------------------------------------------------------------------------
+# Secure by default when DEBUG is off; each relaxation is an explicit environment variable
+# (`make run` on plain HTTP at 127.0.0.1 sets SECURE_SSL_REDIRECT=0, SECURE_HSTS_SECONDS=0,
+# SESSION_COOKIE_SECURE=0, CSRF_COOKIE_SECURE=0).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers, the monitoring target and Prometheus reach /healthz and /metrics over plain
+# HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+# The portal normally has a host name of its own, so its subdomains (none) are no concern;
+# "preload" only consents to a submission to the browsers' list, which is made by hand.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Behind a TLS-terminating proxy: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (only if
+# the proxy always sets or overwrites that header; otherwise a client could claim HTTPS).
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be two comma-separated values, "
+                               "e.g. HTTP_X_FORWARDED_PROTO,https")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+# How many reverse proxies in front of the portal append to X-Forwarded-For: the client address
+# for sign-in throttling is taken from there (0: REMOTE_ADDR, which behind a proxy would be the
+# proxy's, and one lock would then shut everybody out).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Sign-in throttling (django-axes; accounts/lockout.py): the login page, the admin login and
+# POST /api/auth/token/ count failures per user name and, separately, per client address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked user name or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_LOCKOUT_USER_FAILURES = env.int("LOGIN_LOCKOUT_USER_FAILURES", default=10)
+# Higher: a customer's whole office may sign in from one address.
+LOGIN_LOCKOUT_IP_FAILURES = env.int("LOGIN_LOCKOUT_IP_FAILURES", default=50)
+LOGIN_LOCKOUT_MINUTES = env.float("LOGIN_LOCKOUT_MINUTES", default=15.0)
+AXES_HANDLER = "accounts.lockout.LoginLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit_for_axes"
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off_for_axes"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Attempts while locked are not counted: a lock ends LOGIN_LOCKOUT_MINUTES after the failures
+# that caused it, however often someone keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False  # our handler clears the user's own failures, not the address's
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful sign-in (nothing would ever prune them)
+AXES_ENABLE_ADMIN = False  # locks are lifted on the managers' page, which audits it
+AXES_VERBOSE = False
+
+# API tokens (accounts.ApiToken) expire this long after they are issued.
+API_TOKEN_TTL_HOURS = env.float("API_TOKEN_TTL_HOURS", default=720.0)
+
+# Content-Security-Policy (django-csp): nothing from other origins, no inline script (a template
+# that needs one gives it the request's nonce: templates/drf_spectacular/swagger_ui.html), no
+# framing. Inline style attributes stay allowed (style-src-attr): the admin, DRF's browsable API
+# and Swagger UI use them, and they cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "style-src-elem": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "upgrade-insecure-requests": SECURE_SSL_REDIRECT,
+    },
+}
+
 # --- Celery -------------------------------------------------------------------------------
 _broker_default = env.str("REDIS_URL", default="") or "filesystem://"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_broker_default)
@@ -159,19 +262,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-SLA_SWEEP_INTERVAL_SECONDS = env.float("SLA_SWEEP_INTERVAL_SECONDS", default=1.0)
+# The sweep and the sender are loops of their own (manage.py run_sweep, send_notifications) that
+# need only the database. Beat runs the same work as a second path every few seconds: a
+# deployment that runs no loops still breaches and delivers, and the two never act twice (both
+# claim rows with conditional UPDATEs).
+SLA_SWEEP_INTERVAL_SECONDS = env.float("SLA_SWEEP_INTERVAL_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
-    # Rows are the truth: every tick claims what has fallen due. A sweep that missed its
-    # slot is useless a few seconds later (the next one does the same work), so it expires.
     "sla-sweep": {
         "task": "sla.tasks.sweep",
         "schedule": SLA_SWEEP_INTERVAL_SECONDS,
         "options": {"expires": 10},
     },
-    "notifications-resend-stale": {
-        "task": "notifications.tasks.resend_stale",
-        "schedule": 60.0,
-        "options": {"expires": 50},
+    "notifications-deliver-due": {
+        "task": "notifications.tasks.deliver_due",
+        "schedule": 10.0,
+        "options": {"expires": 30},
     },
     "calendar-coverage-check": {
         "task": "sla.tasks.check_calendar_coverage",
@@ -207,8 +312,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Notifications ------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
-                        if env.str("EMAIL_HOST", default="") else "django.core.mail.backends.console.EmailBackend")
+# Real SMTP by default: `make run` starts a local mail catcher and points EMAIL_HOST/EMAIL_PORT at
+# it; a deployment points them at its mail relay. The console backend delivers nothing, and a
+# notice "sent" through it is recorded as not delivered (notifications/channels/email.py).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -217,31 +324,63 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sla-portal@localhost")
 
-# One backend per gateway channel; e-mail always goes through Django's mail backend.
-# "notifications.channels.webhook.WebhookBackend" posts JSON to NOTIFICATION_WEBHOOK_URL.
+# One gateway backend per channel; e-mail always goes through Django's mail backend. Unset: the
+# channel has no gateway and its notices end "not delivered: no gateway configured" (a system
+# check lists such channels). "notifications.channels.webhook.WebhookBackend" posts JSON to
+# NOTIFICATION_WEBHOOK_URL; "notifications.channels.logging.LoggingBackend" only logs (development).
 NOTIFICATION_BACKENDS = {
-    "sms": env.str("NOTIFY_SMS_BACKEND", default="notifications.channels.logging.LoggingBackend"),
-    "phone": env.str("NOTIFY_PHONE_BACKEND", default="notifications.channels.logging.LoggingBackend"),
-    "pager": env.str("NOTIFY_PAGER_BACKEND", default="notifications.channels.logging.LoggingBackend"),
-    "fax": env.str("NOTIFY_FAX_BACKEND", default="notifications.channels.logging.LoggingBackend"),
+    "sms": env.str("NOTIFY_SMS_BACKEND", default=""),
+    "phone": env.str("NOTIFY_PHONE_BACKEND", default=""),
+    "pager": env.str("NOTIFY_PAGER_BACKEND", default=""),
+    "fax": env.str("NOTIFY_FAX_BACKEND", default=""),
 }
 NOTIFICATION_WEBHOOK_URL = env.str("NOTIFICATION_WEBHOOK_URL", default="")
 NOTIFICATION_WEBHOOK_TOKEN = env.str("NOTIFICATION_WEBHOOK_TOKEN", default="")
 NOTIFICATION_WEBHOOK_TIMEOUT = env.float("NOTIFICATION_WEBHOOK_TIMEOUT", default=10.0)
+# The sender loop (manage.py send_notifications): a row being sent is leased for this long; a
+# sender that dies mid-send frees it when the lease runs out (at once, if it ran on this host).
+# Longer than the slowest gateway conversation (EMAIL_TIMEOUT, NOTIFICATION_WEBHOOK_TIMEOUT).
+NOTIFICATION_LEASE_SECONDS = env.float("NOTIFICATION_LEASE_SECONDS", default=30.0)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=3)
+# A temporary failure (mail server unreachable, 4xx, gateway 5xx) is tried again after this many
+# seconds, then 3x as long, until NOTIFICATION_MAX_ATTEMPTS; then the row ends 'failed'.
+NOTIFICATION_RETRY_SECONDS = env.float("NOTIFICATION_RETRY_SECONDS", default=10.0)
+NOTIFICATION_SENDER_THREADS = env.int("NOTIFICATION_SENDER_THREADS", default=4)
+# Rows a sender thread leases at a time (each is sent, and its outcome saved, one by one).
+NOTIFICATION_CLAIM_BATCH = env.int("NOTIFICATION_CLAIM_BATCH", default=20)
+# How often the loops look at the database when nothing wakes them: PostgreSQL wakes them at
+# commit (LISTEN/NOTIFY) and this is only a safety net; SQLite has no notifications and polls.
+LOOP_SAFETY_POLL_SECONDS = env.float("LOOP_SAFETY_POLL_SECONDS", default=2.0)
+LOOP_SQLITE_POLL_SECONDS = env.float("LOOP_SQLITE_POLL_SECONDS", default=0.1)
+# /healthz answers 503 when the sweep has not completed an iteration for this long.
+HEALTH_SWEEP_MAX_LAG_SECONDS = env.float("HEALTH_SWEEP_MAX_LAG_SECONDS", default=30.0)
 
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# The local mail catcher (`manage.py mailcatcher`, started by `make run`): one .eml file per caught
+# message in this folder, shown to staff at /runtime/mailbox/ while the folder exists.
+MAILCATCHER_DIR = env.str("MAILCATCHER_DIR", default=str(VAR_DIR / "mailcatcher"))
+MAILCATCHER_MAX_MESSAGES = env.int("MAILCATCHER_MAX_MESSAGES", default=5000)
+
+# --- Metrics ------------------------------------------------------------------------------
+# /metrics (Prometheus): set, scrapers must send "Authorization: Bearer <token>"; unset, only
+# clients on the loopback address (not through a proxy) may read it.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a missing, expired or revoked token is a 401 with WWW-Authenticate.
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # ?page= / ?page_size= / ?format= out of range are a 400 (slaportal.api_query), not DRF's 404.
+    "DEFAULT_PAGINATION_CLASS": "slaportal.api_query.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "slaportal.api_query.ContentNegotiation",
+    # Documents the error responses (one error body) on every operation.
+    "DEFAULT_SCHEMA_CLASS": "slaportal.api.AutoSchema",
     "EXCEPTION_HANDLER": "slaportal.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -281,19 +420,20 @@ SPECTACULAR_SETTINGS = {
         "NotificationChannelEnum": "notifications.choices.Channel",
         "NotificationStatusEnum": "notifications.choices.Status",
         "ContactChannelEnum": "customers.choices.ContactChannel",
+        "LockoutKindEnum": "accounts.choices.LockoutKind",
+        "TokenStateEnum": "accounts.choices.TokenState",
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "kv": {"format": "time=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Logging ------------------------------------------------------------------------------
+# One format and one clock (ISO-8601 with offset, TIME_ZONE) in every process: the web
+# (gunicorn with -c slaportal/gunicorn_conf.py), the Celery worker and beat (slaportal/celery.py
+# hands them this LOGGING) and management commands. 4xx lines carry no traceback; secrets in
+# URLs are masked (slaportal/logging.py).
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"), time_zone=TIME_ZONE)
+# Celery must not replace the root logger's handler with its own format (belt and braces: the
+# setup_logging receiver in slaportal/celery.py already stops Celery configuring logging).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Machine-room visits (机房开放) ------------------------------------------------------------
 VISIT_LEAD_TIME_HOURS = env.float("VISIT_LEAD_TIME_HOURS", default=24.0)

@@ -22,9 +22,20 @@ if ("CELERY_BROKER_URL" not in os.environ and "REDIS_URL" not in os.environ
 
 os.environ.setdefault("SLAPORTAL_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "var", "test"))
+# settings.py refuses to start without a secret key when DEBUG is off (as in the tests). Set in the
+# environment, so that the worker/beat subprocesses some tests start inherit it too.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 
 from .settings import *  # noqa: E402,F401,F403
 from .settings import CELERY_BROKER_URL, DATABASES  # noqa: E402
+
+# The test client and the live servers speak plain HTTP to testserver / 127.0.0.1 / localhost.
+# The rest of the security settings stay as in production (HSTS is only sent over HTTPS anyway).
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost", "[::1]"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = False  # noqa: F405
 
 if os.environ.get("SLAPORTAL_REQUIRE_SERVICES") == "1":
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
