@@ -1,27 +1,31 @@
-"""Data centres and machine rooms are managed here; visits are read-only in the admin (every
-change goes through the services, which audit it), and ID numbers show masked only."""
+"""Data centres and machine rooms are managed here, every change and deletion audited with old
+and new values (a room with visits cannot be deleted: switch it off with `active`); visits are
+read-only in the admin (every change goes through the services, which audit it), and ID numbers
+show masked only."""
 
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 
+from audit.admin_mixins import ServiceInlineMixin, ServiceModelAdmin
+
 from .models import DataCentre, Room, Visit, Visitor
 
 
-class RoomInline(admin.TabularInline):  # type: ignore[type-arg]
+class RoomInline(ServiceInlineMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = Room
     extra = 1
 
 
 @admin.register(DataCentre)
-class DataCentreAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DataCentreAdmin(ServiceModelAdmin):
     list_display = ["name", "code", "active"]
     inlines = [RoomInline]
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RoomAdmin(ServiceModelAdmin):
     list_display = ["name", "code", "data_centre", "active"]
     list_filter = ["data_centre", "active"]
 

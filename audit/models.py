@@ -6,6 +6,31 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+APPEND_ONLY = "Audit entries are append-only: they cannot be changed or deleted."
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Reads and inserts only. The bulk writes that would change or remove rows refuse here; the
+    database refuses them too (a trigger on PostgreSQL, migration 0002), so raw SQL cannot either."""
+
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError(APPEND_ONLY)
+
+    def bulk_update(self, objs, fields, batch_size=None):  # type: ignore[no-untyped-def]
+        raise ValueError(APPEND_ONLY)
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise ValueError(APPEND_ONLY)
+
+    delete.queryset_only = True  # type: ignore[attr-defined]  # as Django's own: not on the manager
+    update.alters_data = bulk_update.alters_data = delete.alters_data = True  # type: ignore[attr-defined]
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError(APPEND_ONLY)
+
+
+AuditEntryManager = models.Manager.from_queryset(AuditEntryQuerySet)
+
 
 class AuditEntry(models.Model):
     """Who did what to which object, when, from which state to which, and why. Append-only."""
@@ -23,7 +48,12 @@ class AuditEntry(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
+    objects = AuditEntryManager()
+
     class Meta:
+        # Related-object access and Model.save() go through the base manager: make it this one,
+        # so no path reaches the plain QuerySet's update()/delete().
+        base_manager_name = "objects"
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-at", "-id"]
@@ -34,8 +64,8 @@ class AuditEntry(models.Model):
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None:
-            raise ValueError("Audit entries are append-only.")
+            raise ValueError(APPEND_ONLY)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise ValueError("Audit entries cannot be deleted.")
+        raise ValueError(APPEND_ONLY)

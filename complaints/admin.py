@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 
 from audit.services import audit_record
@@ -45,9 +46,18 @@ class ComplaintAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def save_model(self, request: HttpRequest, obj: Complaint, form: Any, change: bool) -> None:
-        if change and "specialist" in form.changed_data:
-            before = form.initial.get("specialist")
+        if not (change and "specialist" in form.changed_data):
+            return
+        with transaction.atomic():
+            before = (Complaint.objects.select_for_update().filter(pk=obj.pk)
+                      .values_list("specialist_id", flat=True).get())
+            if before == obj.specialist_id:
+                return
             # Only the specialist column: the protected state field is never written from here.
             Complaint.objects.filter(pk=obj.pk).update(specialist=obj.specialist)
             audit_record(obj=obj, action="change", actor=request.user, reason="reassigned in admin",
-                         data={"specialist": [before, obj.specialist_id]})
+                         data={"changed": {"specialist": [before, obj.specialist_id]}})
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Attachments are evidence: the inline is read-only, nothing of it is ever saved here.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
