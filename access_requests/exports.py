@@ -35,6 +35,16 @@ def _escort(v: Any) -> str:
     return (v.escort.get_full_name() or v.escort.get_username()) if v.escort_id else ""
 
 
+def log_file_stem(args: dict[str, Any]) -> str:
+    """The download name of a visit log: `visit-log`, with the dates it covers."""
+    parts = ["visit-log"]
+    if args.get("date_from"):
+        parts.append(f"from-{args['date_from']:%Y%m%d}")
+    if args.get("date_to"):
+        parts.append(f"to-{args['date_to']:%Y%m%d}")
+    return "-".join(parts)
+
+
 def log_rows(visitors: Iterable[Visitor]) -> list[dict[str, str]]:
     rows = []
     for p in visitors:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
+from slaportal.ui import FILTER_DATE_MAX, FILTER_DATE_MIN, FILTER_DATE_VALIDATORS
 
 from .choices import Activity, IdDocumentType, VisitState
 from .models import Room
@@ -136,17 +139,27 @@ class DoorLookupForm(forms.Form):
 class VisitFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All")), *VisitState.choices])
     room = forms.ModelChoiceField(label=_("Machine room"), queryset=Room.objects.none(), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                validators=FILTER_DATE_VALIDATORS)
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                              validators=FILTER_DATE_VALIDATORS)
     q = forms.CharField(label=_("Booking number or visitor"), max_length=120, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["room"].queryset = room_list()
 
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        if d.get("date_from") and d.get("date_to") and d["date_to"] < d["date_from"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return d
+
 
 class ScheduleForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            validators=[MinValueValidator(FILTER_DATE_MIN),
+                                        MaxValueValidator(FILTER_DATE_MAX - timedelta(days=31))])
     days = forms.IntegerField(label=_("Days"), required=False, min_value=1, max_value=31)
     room = forms.ModelChoiceField(label=_("Machine room"), queryset=Room.objects.none(), required=False)
 

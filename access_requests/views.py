@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,12 +21,13 @@ from django.views.decorators.http import require_POST
 from audit.services import audit_for
 from customers.choices import Role
 from customers.selectors import user_customer_id, user_has_role, user_is_staff
+from slaportal.downloads import bytes_download
 from slaportal.errors import ConflictError, DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+from slaportal.ui import filter_values, form_add_domain_error, paginate, querystring_without_page
 
 from . import services
 from .choices import CANCELLABLE_STATES, DOOR_STATES, VisitState
-from .exports import visit_log_csv, visit_log_pdf
+from .exports import log_file_stem, visit_log_csv, visit_log_pdf
 from .forms import (
     ApproveForm,
     ChangeForm,
@@ -79,11 +81,10 @@ def _is_approver(user: Any) -> bool:
 def visit_list_view(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
     form = VisitFilterForm(request.GET or None)
-    kwargs: dict[str, Any] = {}
-    if form.is_valid():
-        d = form.cleaned_data
-        kwargs = {"state": d.get("state") or None, "room_id": d["room"].pk if d.get("room") else None,
-                  "date_from": d.get("date_from"), "date_to": d.get("date_to"), "q": d.get("q") or None}
+    d = filter_values(request, form)
+    kwargs: dict[str, Any] = {
+        "state": d.get("state") or None, "room_id": d["room"].pk if d.get("room") else None,
+        "date_from": d.get("date_from"), "date_to": d.get("date_to"), "q": d.get("q") or None}
     qs = visit_list(user=request.user, **kwargs)
     if not any(kwargs.values()):
         # By default: what is still to come or inside, soonest first.
@@ -247,8 +248,9 @@ def door_view(request: HttpRequest) -> HttpResponse:
     _require_security(request.user)
     form = DoorLookupForm(request.GET or None)
     results = None
-    if form.is_valid() and form.cleaned_data["q"]:
-        results = list(door_lookup(user=request.user, q=form.cleaned_data["q"])[:50])
+    q = filter_values(request, form).get("q")
+    if q:
+        results = list(door_lookup(user=request.user, q=q)[:50])
         if len(results) == 1:
             return redirect("access_requests:door_visit", results[0].pk)
     return render(request, "access_requests/door.html", {"form": form, "results": results})
@@ -319,41 +321,46 @@ def schedule_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     _require_reader(request.user)
     form = ScheduleForm(request.GET or None)
-    start: date = timezone.localdate()
-    days, room_id = 7, None
-    if form.is_valid():
-        start = form.cleaned_data.get("start") or start
-        days = form.cleaned_data.get("days") or days
-        room_id = form.cleaned_data["room"].pk if form.cleaned_data.get("room") else None
+    d = filter_values(request, form)
+    start: date = d.get("start") or timezone.localdate()
+    days: int = d.get("days") or 7
+    room_id = d["room"].pk if d.get("room") else None
     day_list, rooms, clashes = visit_schedule(user=request.user, start=start, days=days, room_id=room_id)
     return render(request, "access_requests/schedule.html", {
         "form": form, "days": day_list, "rooms": rooms, "clashes": clashes})
 
 
-def _log_args(request: HttpRequest) -> dict[str, Any]:
+def _log_args(request: HttpRequest) -> dict[str, Any] | None:
+    """The visit log's filters; None if one is not valid (a download must not quietly leave a
+    filter out: the caller sends the user back to the list, which says what is wrong)."""
     form = VisitFilterForm(request.GET or None)
-    if not form.is_valid():
-        return {}
-    d = form.cleaned_data
+    if form.is_bound and not form.is_valid():
+        return None
+    d = form.cleaned_data if form.is_bound else {}
     return {"date_from": d.get("date_from"), "date_to": d.get("date_to"),
             "room_id": d["room"].pk if d.get("room") else None}
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('access_requests:list')}?{request.GET.urlencode()}")
 
 
 @login_required
 def log_csv(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
     args = _log_args(request)
-    resp = HttpResponse(visit_log_csv(visit_log(user=request.user, **args)), content_type="text/csv; charset=utf-8")
-    resp["Content-Disposition"] = 'attachment; filename="visit-log.csv"'
-    return resp
+    if args is None:
+        return _back_to_list(request)
+    return bytes_download(visit_log_csv(visit_log(user=request.user, **args)), stem=log_file_stem(args),
+                          content_type="text/csv")
 
 
 @login_required
 def log_pdf(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
     args = _log_args(request)
+    if args is None:
+        return _back_to_list(request)
     pdf = visit_log_pdf(visit_log(user=request.user, **args), date_from=args.get("date_from"),
                         date_to=args.get("date_to"))
-    resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = 'attachment; filename="visit-log.pdf"'
-    return resp
+    return bytes_download(pdf, stem=log_file_stem(args), content_type="application/pdf")

@@ -63,11 +63,8 @@ class ComplaintFilterForm(forms.Form):
         return [(pk, name, str(pk) == chosen)
                 for pk, name in self.fields["customer"].queryset.values_list("pk", "name")]
 
-    def selector_kwargs(self) -> dict[str, Any]:
-        """The cleaned filters as complaint_list() keyword arguments (invalid input: no filter)."""
-        if not self.is_valid():
-            return {}
-        d = self.cleaned_data
+    def selector_kwargs(self, d: dict[str, Any]) -> dict[str, Any]:
+        """The valid filters `d` (slaportal.ui.filter_values) as complaint_list() keyword arguments."""
         customer = d.get("customer")
         return {"state": d.get("state") or None, "subject": d.get("subject") or None,
                 "customer_id": customer.pk if customer else None,

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,8 +23,15 @@ from customers.models import Customer
 from customers.selectors import user_customer_id, user_is_staff
 from reports.models import WrittenReport
 from sla.selectors import policy_target_display
+from slaportal.downloads import file_download
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, require_view_perm
+from slaportal.ui import (
+    filter_values,
+    form_add_domain_error,
+    paginate,
+    querystring_without_page,
+    require_view_perm,
+)
 
 from . import services
 from .choices import ComplaintState
@@ -86,7 +93,7 @@ def complaint_list_view(request: HttpRequest) -> HttpResponse:
     if not staff and user_customer_id(request.user) is None:
         raise PermissionDenied
     form = ComplaintFilterForm(request.GET or None, user=request.user, staff=staff)
-    qs = complaint_list(user=request.user, **form.selector_kwargs())
+    qs = complaint_list(user=request.user, **form.selector_kwargs(filter_values(request, form)))
     return render(request, "complaints/complaint_list.html", {
         "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request),
         "staff": staff, "can_create": staff or user_customer_id(request.user) is not None})
@@ -250,24 +257,17 @@ def report_pdf(request: HttpRequest, pk: int, report_pk: int) -> FileResponse:
 
 
 def pdf_response(report: WrittenReport) -> FileResponse:
-    try:
-        fh = report.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    resp = FileResponse(fh, as_attachment=True, filename=report.filename, content_type="application/pdf")
+    """The issued PDF, named after its (server-made) report number."""
+    resp = file_download(report.file, stem=report.number, content_type="application/pdf")
     resp["X-Content-SHA256"] = report.sha256
     return resp
 
 
 def attachment_response(att: ComplaintAttachment) -> FileResponse:
-    """Always a download (never rendered inline), under the name it was uploaded with."""
-    try:
-        fh = att.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    resp = FileResponse(fh, as_attachment=True, filename=att.original_name, content_type=att.content_type)
-    resp["X-Content-Type-Options"] = "nosniff"
-    return resp
+    """Always a download (never rendered inline), under a name the server builds, with the
+    extension and Content-Type of the type checked at upload; never the uploader's file name."""
+    return file_download(att.file, stem=f"complaint-{att.complaint_id}-attachment-{att.pk}",
+                         content_type=att.content_type)
 
 
 @login_required

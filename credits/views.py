@@ -18,7 +18,13 @@ from audit.services import audit_for
 from customers.choices import Role
 from customers.selectors import user_has_role
 from slaportal.errors import ConflictError, DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, require_view_perm
+from slaportal.ui import (
+    filter_values,
+    form_add_domain_error,
+    paginate,
+    querystring_without_page,
+    require_view_perm,
+)
 
 from . import services
 from .choices import CreditState
@@ -32,8 +38,9 @@ def credit_list_view(request: HttpRequest) -> HttpResponse:
     require_view_perm(request.user, "credits.view_credit")
     form = CreditFilterForm(request.GET or None)
     qs = credit_list(user=request.user)
-    if form.is_valid() and form.cleaned_data.get("state"):
-        qs = qs.filter(state=form.cleaned_data["state"])
+    state = filter_values(request, form).get("state")
+    if state:
+        qs = qs.filter(state=state)
     return render(request, "credits/credit_list.html", {
         "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request)})
 

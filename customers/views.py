@@ -18,7 +18,7 @@ from credits.selectors import credit_list
 from sla.choices import OPEN_CLOCK_STATES
 from sla.selectors import clock_list
 from slaportal.errors import DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, staff_may_view
+from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, staff_may_view, text_param
 
 from . import services
 from .choices import ContactChannel, Role
@@ -82,7 +82,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         return redirect("customers:detail", cid)
     qs = customer_list(user=request.user)
-    q = request.GET.get("q", "").strip()
+    q = text_param(request, "q", label=_("Search"))
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
     return render(request, "customers/customer_list.html", {

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from audit.services import audit_for
 from customers.selectors import service_list, user_customer_id, user_has_role, user_is_staff
 from slaportal.errors import DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+from slaportal.ui import choice_param, form_add_domain_error, paginate, querystring_without_page
 
 from . import services
 from .choices import CAUSE_SEED_TEXT, IncidentState, NoticeOutcome, OutageKind
@@ -35,8 +35,8 @@ def _can_handle(user: Any) -> bool:
 
 @login_required
 def incident_list_view(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state") or None
-    qs = incident_list(user=request.user, state=state if state in IncidentState.values else None)
+    state = choice_param(request, "state", IncidentState.values, label=_("State"))
+    qs = incident_list(user=request.user, state=state)
     return render(request, "incidents/incident_list.html", {
         "page": paginate(request, qs), "qs": querystring_without_page(request),
         "states": IncidentState.choices, "state": state,
@@ -214,15 +214,27 @@ def _downtime_url(service_id: int) -> str:
     return reverse("incidents:downtime", args=[service_id])
 
 
+# The months a downtime query may name: the month after the last must still be a date.
+MONTH_MIN_YEAR, MONTH_MAX_YEAR = 1900, 9998
+
+
 def parse_month(value: str | None) -> tuple[int, int]:
-    """'YYYY-MM' → (year, month); missing → the current month in Asia/Shanghai."""
+    """'YYYY-MM' → (year, month); missing → the current month in Asia/Shanghai. Anything else,
+    or a year outside 1900–9998, is a DomainError on `month`."""
     if value:
         try:
-            y, m = (int(x) for x in value.split("-", 1))
+            y_text, m_text = value.split("-", 1)
+            if not (len(y_text) == 4 and y_text.isdigit() and m_text.isdigit()):
+                raise ValueError(value)
+            y, m = int(y_text), int(m_text)
             date(y, m, 1)
+            if not MONTH_MIN_YEAR <= y <= MONTH_MAX_YEAR:
+                raise ValueError(value)
             return y, m
         except (TypeError, ValueError):
-            raise DomainError(_("Give the month as YYYY-MM."), field_errors={"month": [_("Give the month as YYYY-MM.")]}) from None
+            message = _("Give the month as YYYY-MM, between %(min)s-01 and %(max)s-12.") % {
+                "min": MONTH_MIN_YEAR, "max": MONTH_MAX_YEAR}
+            raise DomainError(message, field_errors={"month": [message]}) from None
     now = timezone.localtime(timezone.now(), TZ)
     return now.year, now.month
 
@@ -234,8 +246,9 @@ def downtime(request: HttpRequest, service_pk: int) -> HttpResponse:
     service = get_object_or_404(service_list(user=request.user), pk=service_pk)
     try:
         year, month = parse_month(request.GET.get("month"))
-    except DomainError:
-        raise Http404 from None
+    except DomainError as e:
+        messages.error(request, str(e.message))
+        year, month = parse_month(None)
     network = service_month_downtime(service=service, year=year, month=month)
     power = service_month_downtime(service=service, year=year, month=month, kind=OutageKind.POWER)
     outages = list(outage_list(user=request.user, service_id=service.pk).filter(

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from customers.choices import Role
 from customers.selectors import service_list, user_has_role
 from slaportal.errors import DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+from slaportal.ui import choice_param, form_add_domain_error, paginate, querystring_without_page
 
 from . import services
+from .choices import TargetState
 from .forms import TargetForm
 from .selectors import target_list
 
@@ -26,7 +27,8 @@ def _can_edit(user) -> bool:  # type: ignore[no-untyped-def]
 
 @login_required
 def target_list_view(request: HttpRequest) -> HttpResponse:
-    qs = target_list(user=request.user, state=request.GET.get("state") or None)
+    qs = target_list(user=request.user,
+                     state=choice_param(request, "state", TargetState.values, label=_("State")))
     return render(request, "monitoring/target_list.html", {
         "page": paginate(request, qs), "qs": querystring_without_page(request),
         "can_edit": _can_edit(request.user)})

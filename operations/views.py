@@ -23,7 +23,7 @@ from customers.selectors import user_customer_id, user_has_role, user_is_staff
 from sla.models import Clock
 from sla.selectors import policy_target_display
 from slaportal.errors import ConflictError, DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+from slaportal.ui import filter_values, form_add_domain_error, paginate, querystring_without_page
 
 from . import selectors, services
 from .choices import AuthorizationStatus, OperationState, PhoneAttemptResult
@@ -65,7 +65,7 @@ def _operation(request: HttpRequest, pk: int) -> OperationRequest:
 def operation_list_view(request: HttpRequest) -> HttpResponse:
     _check_access(request)
     form = OperationFilterForm(request.GET or None)
-    state = form.cleaned_data.get("state") if form.is_valid() else None
+    state = filter_values(request, form).get("state")
     qs = selectors.operation_list(user=request.user, state=state or None)
     return render(request, "operations/operation_list.html", {
         "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request),

@@ -1,15 +1,20 @@
-"""Small helpers shared by the server-rendered pages: pagination, turning a DomainError into
-form errors, and the role checks views use before rendering."""
+"""Small helpers shared by the server-rendered pages: pagination, list filters that ignore a bad
+value with a message, turning a DomainError into form errors, and the role checks views use
+before rendering."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.contrib import messages as django_messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from customers.selectors import user_is_staff
 from slaportal.errors import DomainError
@@ -27,6 +32,55 @@ def querystring_without_page(request: HttpRequest) -> str:
     q = request.GET.copy()
     q.pop("page", None)
     return q.urlencode()
+
+
+# --- List filters ------------------------------------------------------------------------------
+# A list page never fails on its query string (a bookmarked or hand-edited link): a value that is
+# not valid is ignored, the page says which filter was ignored and why, and the form shows it.
+
+# The dates a filter may name (as the API's, slaportal.api.QUERY_DATE_MIN/MAX): a day's start and
+# end in Asia/Shanghai, and the day after, can be computed.
+FILTER_DATE_MIN = date(1900, 1, 1)
+FILTER_DATE_MAX = date(9998, 12, 31)
+FILTER_DATE_VALIDATORS = [MinValueValidator(FILTER_DATE_MIN), MaxValueValidator(FILTER_DATE_MAX)]
+
+
+def ignored_filter(request: HttpRequest, label: Any, reason: Any) -> None:
+    django_messages.warning(request, _("The filter “%(label)s” was ignored: %(reason)s")
+                     % {"label": label, "reason": reason})
+
+
+def filter_values(request: HttpRequest, form: forms.Form) -> dict[str, Any]:
+    """The valid values of a list page's filter form (nothing for an unbound one); each field
+    whose value is not valid is left out, with a message."""
+    if not form.is_bound:
+        return {}
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            field = form.fields.get(name)
+            ignored_filter(request, field.label if field is not None and field.label else name,
+                           " ".join(str(e) for e in errors))
+    return dict(form.cleaned_data)
+
+
+def choice_param(request: HttpRequest, name: str, choices: Any, *, label: Any) -> str | None:
+    """A query parameter that must be one of `choices` (values); anything else is ignored with a
+    message. Missing or empty: None."""
+    value = request.GET.get(name) or None
+    if value is not None and value not in set(choices):
+        ignored_filter(request, label, _("Select a valid choice."))
+        return None
+    return value
+
+
+def text_param(request: HttpRequest, name: str, *, label: Any, max_length: int = 120) -> str:
+    """A free-text query parameter (a search); a NUL character or an overlong value is ignored
+    with a message (PostgreSQL cannot even compare a NUL)."""
+    value = request.GET.get(name, "").strip()
+    if "\x00" in value or len(value) > max_length:
+        ignored_filter(request, label, _("Enter at most %(n)s ordinary characters.") % {"n": max_length})
+        return ""
+    return value
 
 
 def form_add_domain_error(form: forms.Form, err: DomainError, *,

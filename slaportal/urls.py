@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from . import views
 
 api_patterns = [
+    path("", include("accounts.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("sla.api.urls")),
     path("", include("credits.api.urls")),
@@ -20,8 +21,10 @@ api_patterns = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("", include("runtime.urls")),
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
@@ -38,3 +41,10 @@ urlpatterns = [
 
 # Uploaded files and reports are never served from MEDIA_URL: only through views that scope them
 # to the requesting user (another customer's file is a 404), even with DEBUG on.
+
+# Under /api/ a URL that matches no route, a request refused before any view, and a server error
+# answer with the API's error body (slaportal.api); pages keep Django's.
+handler400 = "slaportal.api.bad_request"
+handler403 = "slaportal.api.permission_denied"
+handler404 = "slaportal.api.not_found"
+handler500 = "slaportal.api.server_error"

@@ -148,6 +148,9 @@ def _build() -> World:
     objs["policy_override"] = ContractPolicy.objects.create(
         contract=a["contract"], policy=SlaPolicy.objects.get(code="C8"), threshold=Decimal("12"),
         note=f"{MARK} override")
+    from accounts.services import token_create
+
+    objs["api_token"], _key = token_create(user=alice, name=f"{MARK} token", now=NOW)
     for o in objs.values():
         if hasattr(o, "refresh_from_db"):
             o.refresh_from_db()
@@ -294,6 +297,9 @@ CASES: list[Case] = [
             pk="operation_c", auth_pk="authorization"),
     _c("api-operation-report-pdf", pk="operation_done", report_pk="operation_report"),
     _c("api-operation-report-pdf", pk="operation_c", report_pk="operation_report"),
+    # A user's own API tokens: anyone else's id is a 404 (not only another customer's).
+    _c("api-token-detail", pk="api_token"),
+    *_posts(["api-token-revoke"], pk="api_token"),
 ]
 
 # URLs with an id that are not tenant objects, and why.
@@ -303,6 +309,9 @@ EXEMPT = {
     "api-workday-override-detail": "the working-day calendar is global",
     "incidents:ack": "the e-mailed acknowledgement link: the signed token is the credential "
                      "(test_ack_link_needs_the_signed_token)",
+    "runtime:mailbox_detail": "the local mail catcher's files, no tenant objects: staff only, every "
+                              "name a 404 to a customer (tests/runtime/test_mailcatcher.py)",
+    "runtime:mailbox_attachment": "as runtime:mailbox_detail",
 }
 
 # Whatever a client may send to an action: enough for most forms to be valid, so an unscoped view
@@ -332,6 +341,7 @@ def _url(case: Case, w: World, **override: int) -> str:
 def _snapshot() -> list[Any]:
     """Every row a tenant action could touch."""
     from access_requests.models import Visit, Visitor
+    from accounts.models import ApiToken
     from audit.models import AuditEntry
     from complaints.models import Complaint, ComplaintAttachment
     from credits.models import Credit
@@ -344,7 +354,7 @@ def _snapshot() -> list[Any]:
 
     models = (Visit, Visitor, AuditEntry, Complaint, ComplaintAttachment, Credit, AuthorizedContact,
               Contract, Customer, Service, Incident, NoticeAttempt, Outage, Target, Authorization,
-              OperationRequest, PhoneAttempt, WrittenReport, Clock, ContractPolicy)
+              OperationRequest, PhoneAttempt, WrittenReport, Clock, ContractPolicy, ApiToken)
     return [list(m.objects.order_by("pk").values()) for m in models]
 
 
@@ -400,7 +410,7 @@ LISTS = [
     "api-policy-override-list", "api-clock-list", "api-overdue", "api-overdue-csv", "api-credit-list",
     "api-notification-list", "api-complaint-list", "api-visit-list", "api-visit-door-lookup",
     "api-visit-log-csv", "api-visit-log-pdf", "api-incident-list", "api-outage-list", "api-target-list",
-    "api-operation-list",
+    "api-operation-list", "api-token-list",
 ]
 # Lists where alice must see her objects (so the check above cannot pass on an empty page).
 OWNER_SEES = {"customers:list", "complaints:list", "access_requests:list", "incidents:list",
@@ -408,7 +418,7 @@ OWNER_SEES = {"customers:list", "complaints:list", "access_requests:list", "inci
               "access_requests:log_pdf", "api-customer-list", "api-contract-list", "api-service-list",
               "api-contact-list", "api-complaint-list", "api-visit-list", "api-incident-list",
               "api-target-list", "api-operation-list", "api-credit-list", "api-visit-log-csv",
-              "api-visit-log-pdf", "api-clock-list"}
+              "api-visit-log-pdf", "api-clock-list", "api-token-list"}
 
 
 def _text(response: Any) -> str:
@@ -536,5 +546,5 @@ def test_another_customers_contact_on_my_own_written_authorization(world: World)
         reverse("api-operation-written-authorization", args=[world.objs["operation_c"].pk]),
         {"file": SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf"),
          "contact": world.objs["contact"].pk, "signed_on": T0.date().isoformat()})
-    assert r.status_code == 400 and "contact" in r.json()
+    assert r.status_code == 400 and "contact" in r.json()["errors"]
     assert _snapshot() == before

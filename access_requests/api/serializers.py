@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from customers import selectors as customer_selectors
 from customers.api.serializers import UserRefSerializer
-from slaportal.api import ScopedPrimaryKeyRelatedField
+from slaportal.api import IdField, QueryDateField, ScopedPrimaryKeyRelatedField, check_date_range
 
 from ..choices import Activity, IdDocumentType, VisitState
 from ..models import Room, Visit, Visitor
@@ -171,12 +171,15 @@ class CheckOutInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class VisitFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
     state = serializers.ChoiceField(choices=VisitState.choices, required=False)
-    room = serializers.IntegerField(required=False)
-    customer = serializers.IntegerField(required=False)
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    room = IdField(required=False)
+    customer = IdField(required=False)
+    date_from = QueryDateField(required=False)
+    date_to = QueryDateField(required=False)
     q = serializers.CharField(required=False, max_length=120, help_text="Booking number or visitor name.")
     flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return check_date_range(attrs)
 
     def to_selector_kwargs(self) -> dict[str, Any]:
         d = self.validated_data
@@ -186,10 +189,13 @@ class VisitFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class LogFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
-    room = serializers.IntegerField(required=False)
-    customer = serializers.IntegerField(required=False)
+    date_from = QueryDateField(required=False)
+    date_to = QueryDateField(required=False)
+    room = IdField(required=False)
+    customer = IdField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return check_date_range(attrs)
 
 
 class DoorLookupSerializer(serializers.Serializer):  # type: ignore[type-arg]

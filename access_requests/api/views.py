@@ -17,7 +17,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,14 +24,16 @@ from customers.selectors import user_is_staff
 from slaportal.api import (
     ERRORS,
     DetailSerializer,
+    FileDownloadMixin,
     ReasonInputSerializer,
     StaffNeedsViewPerm,
     get_scoped_or_404,
 )
 from slaportal.api import validated_input as _valid
+from slaportal.downloads import bytes_download
 
 from .. import services
-from ..exports import visit_log_csv, visit_log_pdf
+from ..exports import log_file_stem, visit_log_csv, visit_log_pdf
 from ..models import Visit
 from ..selectors import door_lookup, is_security, may_see_full_id, room_list, visit_list, visit_log
 from .serializers import (
@@ -288,25 +289,6 @@ class RoomListApi(generics.ListAPIView):  # type: ignore[type-arg]
         return room_list()
 
 
-class _FileRenderer(BaseRenderer):
-    charset = None
-    render_style = "binary"
-
-    def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: dict[str, Any] | None = None) -> bytes:
-        return data if isinstance(data, bytes) else b""
-
-
-class CsvRenderer(_FileRenderer):
-    media_type = "text/csv"
-    format = "csv"
-
-
-class PdfRenderer(_FileRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
-
-
 def _log_kwargs(request: Request) -> dict[str, Any]:
     f = LogFilterSerializer(data=request.query_params)
     f.is_valid(raise_exception=True)
@@ -315,30 +297,23 @@ def _log_kwargs(request: Request) -> dict[str, Any]:
             "customer_id": d.get("customer")}
 
 
-class VisitLogCsvApi(_ScopedVisitMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class VisitLogCsvApi(FileDownloadMixin, _ScopedVisitMixin, generics.GenericAPIView):  # type: ignore[type-arg]
     """The visit log (one row per visitor, ID numbers masked) as CSV."""
-
-    renderer_classes = [JSONRenderer, CsvRenderer]
 
     @extend_schema(operation_id="visit_log_csv", parameters=[LogFilterSerializer],
                    responses={(200, "text/csv"): OpenApiTypes.BINARY, **ERRORS})
     def get(self, request: Request) -> HttpResponse:
-        resp = HttpResponse(visit_log_csv(visit_log(user=request.user, **_log_kwargs(request))),
-                            content_type="text/csv; charset=utf-8")
-        resp["Content-Disposition"] = 'attachment; filename="visit-log.csv"'
-        return resp
+        kw = _log_kwargs(request)
+        return bytes_download(visit_log_csv(visit_log(user=request.user, **kw)), stem=log_file_stem(kw),
+                              content_type="text/csv")
 
 
-class VisitLogPdfApi(_ScopedVisitMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class VisitLogPdfApi(FileDownloadMixin, _ScopedVisitMixin, generics.GenericAPIView):  # type: ignore[type-arg]
     """The visit log (one row per visitor, ID numbers masked) as PDF."""
-
-    renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(operation_id="visit_log_pdf", parameters=[LogFilterSerializer],
                    responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS})
     def get(self, request: Request) -> HttpResponse:
         kw = _log_kwargs(request)
         pdf = visit_log_pdf(visit_log(user=request.user, **kw), date_from=kw["date_from"], date_to=kw["date_to"])
-        resp = HttpResponse(pdf, content_type="application/pdf")
-        resp["Content-Disposition"] = 'attachment; filename="visit-log.pdf"'
-        return resp
+        return bytes_download(pdf, stem=log_file_stem(kw), content_type="application/pdf")

@@ -16,7 +16,7 @@ from customers.api.serializers import UserRefSerializer
 from customers.choices import Language, Role
 from reports.models import WrittenReport
 from sla.choices import ClockState
-from slaportal.api import ScopedPrimaryKeyRelatedField
+from slaportal.api import IdField, ScopedPrimaryKeyRelatedField
 
 from ..choices import ComplaintChannel, ComplaintState, ComplaintSubject, ComplaintTarget
 from ..models import Complaint, ComplaintAttachment
@@ -26,7 +26,7 @@ class ComplaintFilterSerializer(serializers.Serializer):  # type: ignore[type-ar
     """Query parameters of the complaint list."""
 
     state = serializers.ChoiceField(choices=ComplaintState.choices, required=False)
-    customer = serializers.IntegerField(required=False, help_text="Customer id.")
+    customer = IdField(required=False, help_text="Customer id.")
     subject = serializers.ChoiceField(choices=ComplaintSubject.choices, required=False)
     overdue = serializers.BooleanField(
         required=False, allow_null=True, default=None,
@@ -69,7 +69,7 @@ class AttachmentOutputSerializer(serializers.ModelSerializer):  # type: ignore[t
         fields = ["id", "original_name", "content_type", "size", "sha256", "uploaded_at", "download_url"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(OpenApiTypes.URI_REF)
     def get_download_url(self, obj: ComplaintAttachment) -> str:
         return reverse("api-complaint-attachment-download", args=[obj.complaint_id, obj.pk])
 
@@ -87,7 +87,7 @@ class ReportOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-
                   "size", "issued_at", "issued_by", "pdf_url"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(OpenApiTypes.URI_REF)
     def get_pdf_url(self, obj: WrittenReport) -> str:
         return reverse("api-complaint-report-pdf", args=[obj.object_id, obj.pk])
 

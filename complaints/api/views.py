@@ -8,7 +8,6 @@ Writes are one call of complaints.services; an illegal transition is a 409 and c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.http import FileResponse
@@ -19,14 +18,15 @@ from rest_framework import generics, mixins, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.selectors import user_customer_id, user_is_staff
 from slaportal.api import (
     ERRORS,
+    UPLOADED_FILE_RESPONSES,
     DetailSerializer,
+    FileDownloadMixin,
     ReasonInputSerializer,
     StaffNeedsViewPerm,
     get_scoped_or_404,
@@ -195,33 +195,9 @@ class ComplaintReportCollectionApi(_ComplaintApi):
         return Response(ReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
-class _FileRenderer(BaseRenderer):
-    """Lets a client ask for the file's type in `Accept`; the view returns the file itself
-    (an error body under this type is empty, its status says what went wrong)."""
-
-    charset = None
-    render_style = "binary"
-
-    def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: Mapping[str, Any] | None = None) -> bytes:
-        return data if isinstance(data, bytes) else b""
-
-
-class PdfRenderer(_FileRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
-
-
-class OctetStreamRenderer(_FileRenderer):
-    media_type = "application/octet-stream"
-    format = "bin"
-
-
-class ComplaintReportPdfApi(_ComplaintApi):
+class ComplaintReportPdfApi(FileDownloadMixin, _ComplaintApi):
     """Download one issued report as PDF (Content-Disposition: attachment). Another customer's
     complaint or a report of another complaint is a 404."""
-
-    renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(operation_id="complaints_reports_pdf",
                    responses={(200, "application/pdf"): OpenApiTypes.BINARY, **NOT_FOUND})
@@ -259,13 +235,12 @@ class ComplaintAttachmentCollectionApi(_ComplaintApi):
         return Response(AttachmentOutputSerializer(att).data, status=status.HTTP_201_CREATED)
 
 
-class ComplaintAttachmentDownloadApi(_ComplaintApi):
-    """Download one attachment, always as an attachment under its original name."""
-
-    renderer_classes = [JSONRenderer, OctetStreamRenderer]
+class ComplaintAttachmentDownloadApi(FileDownloadMixin, _ComplaintApi):
+    """Download one attachment: always as an attachment, named by the server
+    (complaint-<id>-attachment-<id>.<ext>), with the type checked at upload."""
 
     @extend_schema(operation_id="complaints_attachments_download",
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **NOT_FOUND})
+                   responses={**UPLOADED_FILE_RESPONSES, **NOT_FOUND})
     def get(self, request: Request, pk: int, attachment_pk: int) -> FileResponse:
         complaint = self.get_complaint(pk)
         return attachment_response(get_scoped_or_404(complaint.attachments.all(), pk=attachment_pk))

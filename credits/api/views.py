@@ -22,6 +22,8 @@ from customers.selectors import user_is_staff
 from slaportal.api import (
     ERRORS,
     DetailSerializer,
+    FilterSet,
+    IdFilter,
     ReasonInputSerializer,
     StaffNeedsViewPerm,
     get_scoped_or_404,
@@ -30,11 +32,11 @@ from slaportal.api import (
 from .serializers import CreditOutputSerializer, CreditProposeInputSerializer
 
 
-class CreditFilter(django_filters.FilterSet):
+class CreditFilter(FilterSet):
     state = django_filters.ChoiceFilter(choices=CreditState.choices)
     kind = django_filters.ChoiceFilter(choices=CreditKind.choices)
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    contract = django_filters.NumberFilter(field_name="contract_id")
+    customer = IdFilter(field_name="customer_id")
+    contract = IdFilter(field_name="contract_id")
     policy = django_filters.CharFilter(field_name="policy__code")
 
     class Meta:

@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
     path("customers/", views.CustomerCollectionApi.as_view(), name="api-customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="api-customer-detail"),
     path("contracts/", views.ContractCollectionApi.as_view(), name="api-contract-list"),

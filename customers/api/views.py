@@ -9,10 +9,8 @@ from typing import Any
 
 import django_filters
 from django.utils.translation import gettext as _
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -21,7 +19,7 @@ from rest_framework.response import Response
 from customers import selectors, services
 from customers.models import AuthorizedContact, Contract, Customer, Service
 from sla.calendars import CalendarYearUnknown
-from slaportal.api import ERRORS, ManagerWrites, StaffNeedsViewPerm, get_scoped_or_404
+from slaportal.api import ERRORS, FilterSet, IdFilter, ManagerWrites, StaffNeedsViewPerm, get_scoped_or_404
 from slaportal.api import validated_input as _valid
 from slaportal.errors import DomainError
 
@@ -37,16 +35,9 @@ from .serializers import (
     ServiceOutputSerializer,
 )
 
-
-class TokenObtainApi(ObtainAuthToken):
-    """Exchange a username and password for an API token (send it as `Authorization: Token …`)."""
-
-    schema = AutoSchema()
-
-
 # --- Customers ----------------------------------------------------------------------------
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(FilterSet):
     code = django_filters.CharFilter()
     name = django_filters.CharFilter(lookup_expr="icontains")
 
@@ -85,8 +76,8 @@ class CustomerDetailApi(generics.RetrieveAPIView):  # type: ignore[type-arg]
 
 # --- Contracts ----------------------------------------------------------------------------
 
-class ContractFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id")
+class ContractFilter(FilterSet):
+    customer = IdFilter(field_name="customer_id")
     number = django_filters.CharFilter()
 
     class Meta:
@@ -130,11 +121,11 @@ class ContractDetailApi(generics.RetrieveAPIView):  # type: ignore[type-arg]
 
 # --- Services -----------------------------------------------------------------------------
 
-class ServiceFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    contract = django_filters.NumberFilter(field_name="contract_id")
-    specialist = django_filters.NumberFilter(field_name="specialist_id")
-    engineer = django_filters.NumberFilter(field_name="engineer_id")
+class ServiceFilter(FilterSet):
+    customer = IdFilter(field_name="customer_id")
+    contract = IdFilter(field_name="contract_id")
+    specialist = IdFilter(field_name="specialist_id")
+    engineer = IdFilter(field_name="engineer_id")
 
     class Meta:
         model = Service
@@ -180,8 +171,8 @@ def _may_edit_contacts(user: Any, *, customer_id: int | None, perm: str) -> bool
                 and (customer_id is None or link.customer_id == customer_id))
 
 
-class ContactFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id")
+class ContactFilter(FilterSet):
+    customer = IdFilter(field_name="customer_id")
 
     class Meta:
         model = AuthorizedContact

@@ -3,10 +3,33 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from customers.selectors import service_list
-from slaportal.api import ScopedPrimaryKeyRelatedField
+from slaportal.api import IdField, ScopedPrimaryKeyRelatedField
 
-from ..choices import Cause, NoticeExemption, OutageKind
+from ..choices import Cause, IncidentState, NoticeExemption, OutageKind
 from ..models import Incident, NoticeAttempt, Outage
+
+
+class IncidentFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Query parameters of the incident list."""
+
+    state = serializers.ChoiceField(choices=IncidentState.choices, required=False)
+    service = IdField(required=False, help_text="Service id.")
+
+
+class OutageFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Query parameters of the outage list."""
+
+    kind = serializers.ChoiceField(choices=OutageKind.choices, required=False)
+    service = IdField(required=False, help_text="Service id.")
+
+
+class DowntimeQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Query parameters of a service's monthly downtime."""
+
+    month = serializers.RegexField(r"^[0-9]{4}-[0-9]{2}$", required=False,
+                                   help_text="YYYY-MM; default: the current month (Asia/Shanghai).")
+    kind = serializers.ChoiceField(choices=OutageKind.choices, required=False, default=OutageKind.NETWORK,
+                                   help_text="network: C1/E1; power: C2.")
 
 
 class NoticeAttemptOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

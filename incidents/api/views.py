@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
@@ -23,7 +23,6 @@ from slaportal.api import DetailSerializer, ReasonInputSerializer, get_scoped_or
 from slaportal.api import validated_input as _valid
 
 from .. import services
-from ..choices import OutageKind
 from ..downtime import service_month_downtime
 from ..models import NoticeAttempt
 from ..selectors import incident_list, outage_list
@@ -33,11 +32,14 @@ from .serializers import (
     CallInputSerializer,
     ClassifyInputSerializer,
     DowntimeOutputSerializer,
+    DowntimeQuerySerializer,
     ExemptInputSerializer,
     IncidentDetailOutputSerializer,
+    IncidentFilterSerializer,
     IncidentOutputSerializer,
     NoticeAttemptOutputSerializer,
     OutageCreateInputSerializer,
+    OutageFilterSerializer,
     OutageOutputSerializer,
 )
 
@@ -45,6 +47,7 @@ ERRORS = {400: DetailSerializer, 403: DetailSerializer, 404: DetailSerializer, 4
 
 
 
+@extend_schema_view(get=extend_schema(parameters=[IncidentFilterSerializer]))
 class IncidentCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
     """The incidents the user may see (a customer user: their own)."""
 
@@ -52,9 +55,10 @@ class IncidentCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = IncidentOutputSerializer
 
     def get_queryset(self) -> Any:
-        p = self.request.query_params
-        return incident_list(user=self.request.user, state=p.get("state") or None,
-                             service_id=int(p["service"]) if p.get("service", "").isdigit() else None)
+        f = IncidentFilterSerializer(data=self.request.query_params)
+        f.is_valid(raise_exception=True)
+        return incident_list(user=self.request.user, state=f.validated_data.get("state"),
+                             service_id=f.validated_data.get("service"))
 
 
 class IncidentDetailApi(generics.RetrieveAPIView):  # type: ignore[type-arg]
@@ -128,6 +132,7 @@ class NoticeAttemptRecordApi(APIView):
         return Response(NoticeAttemptOutputSerializer(a).data)
 
 
+@extend_schema_view(get=extend_schema(parameters=[OutageFilterSerializer]))
 class OutageCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
     """GET: outages the user may see. POST: staff enter an outage by hand (power events)."""
 
@@ -135,9 +140,10 @@ class OutageCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = OutageOutputSerializer
 
     def get_queryset(self) -> Any:
-        p = self.request.query_params
-        return outage_list(user=self.request.user, kind=p.get("kind") or None,
-                           service_id=int(p["service"]) if p.get("service", "").isdigit() else None)
+        f = OutageFilterSerializer(data=self.request.query_params)
+        f.is_valid(raise_exception=True)
+        return outage_list(user=self.request.user, kind=f.validated_data.get("kind"),
+                           service_id=f.validated_data.get("service"))
 
     @extend_schema(operation_id="outages_create", request=OutageCreateInputSerializer,
                    responses={201: OutageOutputSerializer, **ERRORS})
@@ -174,17 +180,14 @@ class DowntimeApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[
-        OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM"),
-        OpenApiParameter("kind", OpenApiTypes.STR, enum=OutageKind.values)],
-        responses={200: DowntimeOutputSerializer, 404: DetailSerializer})
+    @extend_schema(parameters=[DowntimeQuerySerializer],
+                   responses={200: DowntimeOutputSerializer, 404: DetailSerializer})
     def get(self, request: Request, pk: int) -> Response:
         service = get_scoped_or_404(service_list(user=request.user), pk=pk)
-        year, month = parse_month(request.query_params.get("month"))
-        kind = request.query_params.get("kind") or OutageKind.NETWORK
-        if kind not in OutageKind.values:
-            kind = OutageKind.NETWORK
-        r = service_month_downtime(service=service, year=year, month=month, kind=kind)
+        q = DowntimeQuerySerializer(data=request.query_params)
+        q.is_valid(raise_exception=True)
+        year, month = parse_month(q.validated_data.get("month"))
+        r = service_month_downtime(service=service, year=year, month=month, kind=q.validated_data["kind"])
         return Response(DowntimeOutputSerializer(r).data)
 
 

@@ -3,10 +3,17 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from customers.selectors import service_list
-from slaportal.api import ScopedPrimaryKeyRelatedField
+from slaportal.api import IdField, ScopedPrimaryKeyRelatedField
 
-from ..choices import CheckKind
+from ..choices import CheckKind, TargetState
 from ..models import Target
+
+
+class TargetFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Query parameters of the target list."""
+
+    state = serializers.ChoiceField(choices=TargetState.choices, required=False)
+    service = IdField(required=False, help_text="Service id.")
 
 
 class TargetOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

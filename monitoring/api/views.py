@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -15,17 +15,19 @@ from slaportal.api import DetailSerializer
 
 from ..selectors import target_list
 from ..services import target_save
-from .serializers import TargetCreateInputSerializer, TargetOutputSerializer
+from .serializers import TargetCreateInputSerializer, TargetFilterSerializer, TargetOutputSerializer
 
 
+@extend_schema_view(get=extend_schema(parameters=[TargetFilterSerializer]))
 class TargetCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
     permission_classes = [IsAuthenticated]
     serializer_class = TargetOutputSerializer
 
     def get_queryset(self) -> Any:
-        p = self.request.query_params
-        return target_list(user=self.request.user, state=p.get("state") or None,
-                           service_id=int(p["service"]) if p.get("service", "").isdigit() else None)
+        f = TargetFilterSerializer(data=self.request.query_params)
+        f.is_valid(raise_exception=True)
+        return target_list(user=self.request.user, state=f.validated_data.get("state"),
+                           service_id=f.validated_data.get("service"))
 
     @extend_schema(operation_id="targets_create", request=TargetCreateInputSerializer,
                    responses={201: TargetOutputSerializer, 400: DetailSerializer, 403: DetailSerializer})

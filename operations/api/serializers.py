@@ -26,6 +26,9 @@ from operations.models import (
 from reports.models import WrittenReport
 from slaportal.api import ScopedPrimaryKeyRelatedField
 
+# A person's name, or null when nobody (yet) did it.
+NULLABLE_NAME = {"type": "string", "nullable": True}
+
 
 def _name(user: Any) -> str | None:
     return (user.get_full_name() or user.username) if user else None
@@ -44,17 +47,17 @@ class AuthorizationOutputSerializer(serializers.ModelSerializer):  # type: ignor
                   "received_at", "received_by", "decided_at", "decided_by", "decision_reason"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri-reference", "nullable": True})
     def get_file_url(self, obj: Authorization) -> str | None:
         if not obj.stored_name:
             return None
         return reverse("api-operation-authorization-file", args=[obj.operation_id, obj.pk])
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_NAME)
     def get_received_by(self, obj: Authorization) -> str | None:
         return _name(obj.received_by)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_NAME)
     def get_decided_by(self, obj: Authorization) -> str | None:
         return _name(obj.decided_by)
 
@@ -69,9 +72,21 @@ class PhoneAttemptOutputSerializer(serializers.ModelSerializer):  # type: ignore
                   "mrtg_username_given", "result", "engineer", "engineer_name", "at"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_NAME)
     def get_engineer_name(self, obj: PhoneAttempt) -> str | None:
         return _name(obj.engineer)
+
+
+class PhoneAttemptRefusedOutputSerializer(PhoneAttemptOutputSerializer):
+    """A refused phone authorization (403 非法授权, 423 locked): the logged attempt, with the
+    error body's message and code."""
+
+    detail = serializers.CharField(read_only=True)
+    code = serializers.CharField(read_only=True)
+
+    class Meta(PhoneAttemptOutputSerializer.Meta):
+        fields = [*PhoneAttemptOutputSerializer.Meta.fields, "detail", "code"]
+        read_only_fields = fields
 
 
 class OperationStepOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -89,7 +104,7 @@ class OperationMessageOutputSerializer(serializers.ModelSerializer):  # type: ig
         fields = ["id", "body", "sent_at", "sent_by_name", "first"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_NAME)
     def get_sent_by_name(self, obj: OperationMessage) -> str | None:
         return _name(obj.sent_by)
 
@@ -103,7 +118,7 @@ class OperationReportOutputSerializer(serializers.ModelSerializer):  # type: ign
                   "issued_at", "pdf_url"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(OpenApiTypes.URI_REF)
     def get_pdf_url(self, obj: WrittenReport) -> str:
         return reverse("api-operation-report-pdf", args=[obj.object_id, obj.pk])
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import django_filters
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -23,7 +24,16 @@ from operations.choices import OperationState, PhoneAttemptResult
 from operations.downloads import authorization_file_response, report_file_response
 from operations.models import Authorization, OperationRequest
 from reports.models import WrittenReport
-from slaportal.api import DetailSerializer, ReasonInputSerializer, StaffNeedsViewPerm, get_scoped_or_404
+from slaportal.api import (
+    UPLOADED_FILE_RESPONSES,
+    DetailSerializer,
+    FileDownloadMixin,
+    FilterSet,
+    IdFilter,
+    ReasonInputSerializer,
+    StaffNeedsViewPerm,
+    get_scoped_or_404,
+)
 from slaportal.api import validated_input as _valid
 from slaportal.errors import DomainError
 
@@ -39,6 +49,7 @@ from .serializers import (
     OperationStepInputSerializer,
     OperationStepOutputSerializer,
     PhoneAttemptOutputSerializer,
+    PhoneAttemptRefusedOutputSerializer,
     PhoneAuthorizationInputSerializer,
     WrittenAuthorizationInputSerializer,
 )
@@ -51,7 +62,7 @@ ERRORS = {
     409: OpenApiResponse(DetailSerializer, description="The operation's state does not allow this "
                                                        "(e.g. no accepted authorization yet)."),
 }
-BINARY = {(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERRORS[404]}
+BINARY = {**UPLOADED_FILE_RESPONSES, 404: ERRORS[404]}
 
 
 
@@ -72,8 +83,8 @@ class _OperationApi(generics.GenericAPIView):  # type: ignore[type-arg]
                         status=code)
 
 
-class OperationFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id")
+class OperationFilter(FilterSet):
+    customer = IdFilter(field_name="customer_id")
     state = django_filters.ChoiceFilter(choices=OperationState.choices)
 
     class Meta:
@@ -129,7 +140,7 @@ class WrittenAuthorizationApi(_OperationApi):
         if data["corrects"]:
             corrects = Authorization.objects.filter(operation=op, pk=data["corrects"]).first()
             if corrects is None:
-                raise ValidationError({"corrects": ["No such authorization of this operation."]})
+                raise ValidationError({"corrects": [_("No such authorization of this operation.")]})
         try:
             services.authorization_upload_written(
                 operation_id=op.pk, f=data["file"], contact=data["contact"], actor=request.user,
@@ -150,15 +161,27 @@ class PhoneAuthorizationApi(_OperationApi):
     @extend_schema(operation_id="operations_phone_authorizations_create",
                    request=PhoneAuthorizationInputSerializer,
                    responses={201: PhoneAttemptOutputSerializer,
-                              423: PhoneAttemptOutputSerializer, **ERRORS})
+                              423: PhoneAttemptRefusedOutputSerializer, **ERRORS,
+                              403: OpenApiResponse(DetailSerializer, description=(
+                                  "The role does not allow this; or the caller's MRTG user name "
+                                  "and password are wrong (非法授权): then the body also has the "
+                                  "logged attempt's fields (PhoneAttemptRefusedOutput)."))})
     def post(self, request: Request, pk: int) -> Response:
         op = self.operation(pk)
         data = _valid(PhoneAuthorizationInputSerializer, request)
         attempt = services.phone_authorization_attempt(operation_id=op.pk, actor=request.user, **data)
-        code = {PhoneAttemptResult.ACCEPTED: status.HTTP_201_CREATED,
-                PhoneAttemptResult.UNAUTHORIZED: status.HTTP_403_FORBIDDEN,
-                PhoneAttemptResult.LOCKED: status.HTTP_423_LOCKED}[PhoneAttemptResult(attempt.result)]
-        return Response(PhoneAttemptOutputSerializer(attempt).data, status=code)
+        result = PhoneAttemptResult(attempt.result)
+        if result == PhoneAttemptResult.ACCEPTED:
+            return Response(PhoneAttemptOutputSerializer(attempt).data, status=status.HTTP_201_CREATED)
+        # A refusal is an error response: the one error body, plus the attempt that was logged.
+        if result == PhoneAttemptResult.LOCKED:
+            code, detail = status.HTTP_423_LOCKED, _("Phone authorization for this customer is locked "
+                                                     "after repeated wrong answers; it was refused and logged.")
+        else:
+            code, detail = status.HTTP_403_FORBIDDEN, _("The MRTG user name or password is wrong "
+                                                        "(unauthorized); the attempt was logged.")
+        body = {**PhoneAttemptOutputSerializer(attempt).data, "detail": detail, "code": result.value}
+        return Response(body, status=code)
 
 
 class _AuthorizationApi(_OperationApi):
@@ -168,7 +191,7 @@ class _AuthorizationApi(_OperationApi):
                                  pk=auth_pk)
 
 
-class AuthorizationFileApi(_AuthorizationApi):
+class AuthorizationFileApi(FileDownloadMixin, _AuthorizationApi):
     """Download the signed document of a written authorization (as an attachment)."""
 
     @extend_schema(operation_id="operations_authorizations_file", responses=BINARY)
@@ -306,13 +329,13 @@ class OperationReportApi(_OperationApi):
             corrects = selectors.operation_reports(user=request.user, operation=op).filter(
                 pk=data["corrects"]).first()
             if corrects is None:
-                raise ValidationError({"corrects": ["No such report of this operation."]})
+                raise ValidationError({"corrects": [_("No such report of this operation.")]})
         report = services.operation_report_issue(operation_id=op.pk, actor=request.user,
                                                  remarks=data["remarks"], corrects=corrects)
         return Response(OperationReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
-class OperationReportPdfApi(_OperationApi):
+class OperationReportPdfApi(FileDownloadMixin, _OperationApi):
     """Download an issued operation report (PDF, as an attachment)."""
 
     @extend_schema(operation_id="operations_reports_pdf",

@@ -84,7 +84,7 @@ def test_api_refuses_inside_the_lead_time_unless_emergency(alice, room):
     c.force_authenticate(alice)
     entry = timezone.now() + timedelta(hours=3)
     r = c.post("/api/visits/", _payload(room, entry), format="json")
-    assert r.status_code == 400 and "expected_entry_at" in r.json()
+    assert r.status_code == 400 and "expected_entry_at" in r.json()["errors"]
     r = c.post("/api/visits/", _payload(room, entry, emergency=True, emergency_reason="断电"), format="json")
     assert r.status_code == 201, r.content
     body = r.json()

@@ -46,7 +46,7 @@ def test_api_unlisted_visitor_is_refused(approved, other_visit, dc_staff):
     r = c.post(f"/api/visits/{approved.pk}/check-in/",
                {"visitor": other_visit.visitors.first().pk, "pass_number": "P-9", "id_document_confirmed": True},
                format="json")
-    assert r.status_code == 400 and "visitor" in r.json()
+    assert r.status_code == 400 and "visitor" in r.json()["errors"]
     assert Visit.objects.get(pk=approved.pk).state == VisitState.APPROVED
 
 

@@ -65,7 +65,7 @@ def test_customer_admin_creates_contact_for_own_customer(alice_admin, customer_a
 def test_customer_admin_cannot_name_another_customer(alice_admin, customer_c, api):
     r = api(alice_admin).post("/api/contacts/", {"customer": customer_c.pk, "name": "x",
                                                  "mobile": "1", "channels": ["mobile"]}, format="json")
-    assert r.status_code == 400 and "customer" in r.json()
+    assert r.status_code == 400 and "customer" in r.json()["errors"]
     assert not AuthorizedContact.objects.filter(customer=customer_c).exists()
 
 
@@ -92,7 +92,7 @@ def test_staff_create_needs_customer_and_permission(specialist, engineer, custom
     assert api(engineer).post("/api/contacts/", {**body, "customer": customer_a.pk},
                               format="json").status_code == 403
     r = api(specialist).post("/api/contacts/", body, format="json")
-    assert r.status_code == 400 and "customer" in r.json()
+    assert r.status_code == 400 and "customer" in r.json()["errors"]
     r = api(specialist).post("/api/contacts/", {**body, "customer": customer_a.pk}, format="json")
     assert r.status_code == 201, r.content
     assert r.json()["has_mrtg_secret"] is False
@@ -117,10 +117,10 @@ def test_contact_without_channel_is_400_and_nothing_saved(alice_admin, contact_a
     r = api(specialist).post("/api/contacts/", {"customer": customer_a.pk, "name": "无渠道",
                                                 "mobile": "1", "channels": []}, format="json")
     assert r.status_code == 400
-    assert "channels" in r.json()
+    assert "channels" in r.json()["errors"]
     r = api(alice_admin).patch(f"/api/contacts/{contact_a.pk}/", {"channels": [], "name": "renamed"},
                                format="json")
-    assert r.status_code == 400 and "channels" in r.json()
+    assert r.status_code == 400 and "channels" in r.json()["errors"]
     contact_a.refresh_from_db()
     assert contact_a.channels == ["mobile", "email"] and contact_a.name != "renamed"
     assert (AuthorizedContact.objects.count(), AuditEntry.objects.count()) == before
@@ -129,5 +129,5 @@ def test_contact_without_channel_is_400_and_nothing_saved(alice_admin, contact_a
 def test_channel_without_address_is_400(specialist, customer_a, api):
     r = api(specialist).post("/api/contacts/", {"customer": customer_a.pk, "name": "x",
                                                 "channels": ["fax"]}, format="json")
-    assert r.status_code == 400 and "fax" in r.json()
+    assert r.status_code == 400 and "fax" in r.json()["errors"]
     assert AuthorizedContact.objects.count() == 0

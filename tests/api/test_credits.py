@@ -77,7 +77,7 @@ def test_propose_bad_input_is_400_and_nothing_saved(specialist, contract_a, api,
     before = (Credit.objects.count(), AuditEntry.objects.count())
     r = api(specialist).post("/api/credits/", body, format="json")
     assert r.status_code == 400, r.content
-    assert field in r.json()
+    assert field in r.json()["errors"]
     assert (Credit.objects.count(), AuditEntry.objects.count()) == before
 
 
@@ -89,7 +89,7 @@ def test_propose_on_another_customers_contract_is_400(specialist, charlie, contr
     r = api(specialist).post("/api/credits/", {"contract": 999999, "policy": "C3", "period": "2026-01-01",
                                                "kind": "refund_installation", "amount": "1.00",
                                                "clock": clock.pk}, format="json")
-    assert r.status_code == 400 and "contract" in r.json()
+    assert r.status_code == 400 and "contract" in r.json()["errors"]
     assert Credit.objects.count() == 0
 
 
@@ -108,7 +108,7 @@ def test_manager_approves_then_applies(manager, credit_a, api):
 
 def test_reject_needs_a_reason(manager, credit_a, api):
     r = api(manager).post(f"/api/credits/{credit_a.pk}/reject/", {"reason": "  "})
-    assert r.status_code == 400 and "reason" in r.json()
+    assert r.status_code == 400 and "reason" in r.json()["errors"]
     credit_a.refresh_from_db()
     assert credit_a.state == CreditState.PROPOSED
     r = api(manager).post(f"/api/credits/{credit_a.pk}/reject/", {"reason": "customer's own fault"})

@@ -76,7 +76,7 @@ def test_customer_create_duplicate_code_is_400(manager, customer_a, api):
     before = Customer.objects.count()
     r = api(manager).post("/api/customers/", {"name": "Other", "code": customer_a.code})
     assert r.status_code == 400
-    assert "code" in r.json()
+    assert "code" in r.json()["errors"]
     assert Customer.objects.count() == before
 
 
@@ -117,11 +117,11 @@ def test_contract_negative_fee_is_400_and_nothing_saved(manager, customer_a, api
     before = (Contract.objects.count(), Clock.objects.count(), AuditEntry.objects.count())
     r = api(manager).post("/api/contracts/", _contract_body(customer_a, monthly_fee="-1.00"), format="json")
     assert r.status_code == 400
-    assert "monthly_fee" in r.json()
+    assert "monthly_fee" in r.json()["errors"]
     r = api(manager).post("/api/contracts/", _contract_body(customer_a, installation_fee="-0.01"),
                           format="json")
     assert r.status_code == 400
-    assert "installation_fee" in r.json()
+    assert "installation_fee" in r.json()["errors"]
     assert (Contract.objects.count(), Clock.objects.count(), AuditEntry.objects.count()) == before
 
 
@@ -132,8 +132,8 @@ def test_contract_signed_in_unknown_calendar_year_is_400_and_nothing_saved(manag
     assert r.status_code == 400
     body = r.json()
     assert body["code"] == "calendar_year_unknown"
-    assert "signed_at" in body and "calendar" in body
-    assert "2031" in body["signed_at"][0]
+    assert "signed_at" in body["errors"] and "calendar" in body["errors"]
+    assert "2031" in body["errors"]["signed_at"][0]
     assert (Contract.objects.count(), Clock.objects.count(), AuditEntry.objects.count()) == before
 
 
@@ -141,7 +141,7 @@ def test_contract_for_unknown_customer_is_400(manager, customer_c, api):
     body = _contract_body(customer_c)
     body["customer"] = 999999
     r = api(manager).post("/api/contracts/", body, format="json")
-    assert r.status_code == 400 and "customer" in r.json()
+    assert r.status_code == 400 and "customer" in r.json()["errors"]
 
 
 def test_service_list_scoped_and_create(manager, alice, charlie, contract_a, api):
@@ -161,5 +161,5 @@ def test_service_list_scoped_and_create(manager, alice, charlie, contract_a, api
 def test_service_create_refuses_a_non_specialist_as_specialist(manager, contract_a, api):
     r = api(manager).post("/api/services/", {"contract": contract_a.pk, "kind": "rack", "name": "x",
                                              "specialist": manager.pk})
-    assert r.status_code == 400 and "specialist" in r.json()
+    assert r.status_code == 400 and "specialist" in r.json()["errors"]
     assert Service.objects.count() == 0

@@ -49,15 +49,15 @@ def test_policy_without_target_is_400(manager, c8, api):
     before = (SlaPolicy.objects.count(), AuditEntry.objects.count())
     r = api(manager).patch(f"/api/policies/{c8.pk}/", {"threshold": None}, format="json")
     assert r.status_code == 400
-    assert "threshold" in r.json()
+    assert "threshold" in r.json()["errors"]
     body = {"code": "X1", "name_zh": "测试", "name_en": "Test", "kind": "deadline", "metric": "m",
             "comparison": "le", "threshold": None, "unit": "hours", "calendar": "24x7",
             "remedy": "escalate", "clause": "§1"}
     r = api(manager).post("/api/policies/", body, format="json")
-    assert r.status_code == 400 and "threshold" in r.json()
+    assert r.status_code == 400 and "threshold" in r.json()["errors"]
     body.pop("threshold")
     r = api(manager).post("/api/policies/", body, format="json")
-    assert r.status_code == 400 and "threshold" in r.json()
+    assert r.status_code == 400 and "threshold" in r.json()["errors"]
     c8.refresh_from_db()
     assert c8.threshold == Decimal("24")
     assert (SlaPolicy.objects.count(), AuditEntry.objects.count()) == before
@@ -65,9 +65,9 @@ def test_policy_without_target_is_400(manager, c8, api):
 
 def test_policy_unit_calendar_mismatch_is_400(manager, c8, api):
     r = api(manager).patch(f"/api/policies/{c8.pk}/", {"unit": "working_days"}, format="json")
-    assert r.status_code == 400 and "unit" in r.json()
+    assert r.status_code == 400 and "unit" in r.json()["errors"]
     r = api(manager).patch(f"/api/policies/{c8.pk}/", {"calendar": "month"}, format="json")
-    assert r.status_code == 400 and "calendar" in r.json()
+    assert r.status_code == 400 and "calendar" in r.json()["errors"]
     c8.refresh_from_db()
     assert (c8.unit, c8.calendar) == ("hours", "24x7")
 
@@ -105,16 +105,16 @@ def test_policy_overrides_scoped_and_manager_writes(manager, alice, charlie, con
 def test_policy_override_bad_target_and_duplicate_are_400(manager, contract_a, api):
     r = api(manager).post("/api/policy-overrides/", {"contract": contract_a.pk, "policy": "C3",
                                                      "threshold": "1.5"}, format="json")
-    assert r.status_code == 400 and "threshold" in r.json()  # half a working day
+    assert r.status_code == 400 and "threshold" in r.json()["errors"]  # half a working day
     r = api(manager).post("/api/policy-overrides/", {"contract": contract_a.pk, "policy": "C8",
                                                      "threshold": "0"}, format="json")
-    assert r.status_code == 400 and "threshold" in r.json()
+    assert r.status_code == 400 and "threshold" in r.json()["errors"]
     assert ContractPolicy.objects.count() == 0
     api(manager).post("/api/policy-overrides/", {"contract": contract_a.pk, "policy": "C8",
                                                  "threshold": "2"}, format="json")
     r = api(manager).post("/api/policy-overrides/", {"contract": contract_a.pk, "policy": "C8",
                                                      "threshold": "3"}, format="json")
-    assert r.status_code == 400 and "non_field_errors" in r.json()
+    assert r.status_code == 400 and "non_field_errors" in r.json()["errors"]
     assert ContractPolicy.objects.get().threshold == Decimal("2")
 
 
@@ -127,7 +127,7 @@ def test_workday_overrides_read_by_all_written_by_managers(manager, alice, speci
     assert ids(api(alice).get("/api/workday-overrides/?year=2031")) == {r.json()["id"]}
     assert ids(api(alice).get("/api/workday-overrides/?year=2030")) == set()
     dup = api(manager).post("/api/workday-overrides/", body, format="json")
-    assert dup.status_code == 400 and "date" in dup.json()
+    assert dup.status_code == 400 and "date" in dup.json()["errors"]
     assert WorkdayOverride.objects.count() == 1
     # With the year now covered, a contract signed in 2031 gets its installation deadline.
     r = api(manager).post("/api/contracts/", {

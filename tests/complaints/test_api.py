@@ -163,7 +163,7 @@ def test_reopen_needs_a_reason(complaint, specialist):
     complaint_report_issue(complaint_id=cid, actor=specialist, findings="f", actions_taken="a")
     api(specialist).post(url("api-complaint-resolve", cid))
     r = api(specialist).post(url("api-complaint-reopen", cid), {"reason": ""}, format="json")
-    assert r.status_code == 400 and "reason" in r.data
+    assert r.status_code == 400 and "reason" in r.data["errors"]
     assert state(cid) == ComplaintState.RESOLVED
 
 
@@ -181,20 +181,20 @@ def test_customer_files_a_complaint_for_their_own_organisation_by_portal(alice, 
     # Another customer's id is "does not exist", exactly like an unknown id.
     other = charlie.customer_link.customer_id
     r = api(alice).post(url("api-complaint-list"), new_payload(other), format="json")
-    assert r.status_code == 400 and "customer" in r.data
+    assert r.status_code == 400 and "customer" in r.data["errors"]
     assert not Complaint.objects.filter(customer_id=other).exists()
 
 
 def test_staff_must_name_the_customer_and_channel(specialist):
     r = api(specialist).post(url("api-complaint-list"), {"subject": "network", "title": "t",
                                                          "description": "d", "complainant_name": "x"})
-    assert r.status_code == 400 and "customer" in r.data
+    assert r.status_code == 400 and "customer" in r.data["errors"]
 
 
 def test_spam_complaint_refused_for_a_customer_without_e_mail_service(service_a, specialist):
     r = api(specialist).post(url("api-complaint-list"), new_payload(service_a.customer_id, subject="spam"),
                              format="json")
-    assert r.status_code == 400 and "subject" in r.data
+    assert r.status_code == 400 and "subject" in r.data["errors"]
     assert not Complaint.objects.exists()
 
 

@@ -95,7 +95,7 @@ def test_customer_cannot_classify_engineer_can_and_it_is_audited(alice, engineer
     body = {"cause": "customer_application", "note": ""}
     assert api(alice).post(f"/api/outages/{o.pk}/classify/", body).status_code == 403
     r = api(engineer).post(f"/api/outages/{o.pk}/classify/", body)
-    assert r.status_code == 400 and "note" in r.json()   # an exclusion needs a justification
+    assert r.status_code == 400 and "note" in r.json()["errors"]   # an exclusion needs a justification
     r = api(engineer).post(f"/api/outages/{o.pk}/classify/", {**body, "note": "客户升级应用导致"})
     assert r.status_code == 200 and r.json()["counted_cause"] is False
     r = api(engineer).post(f"/api/outages/{o.pk}/classify/", {"cause": "provider", "note": "复核：交换机故障"})
@@ -109,7 +109,7 @@ def test_dc_staff_enter_a_power_outage_and_the_downtime_api_reports_it(dc_staff,
             "ended_at": "2026-03-05T11:00:00+08:00", "evidence": "市电及UPS同时失电，UPS日志见附件"}
     assert api(alice).post("/api/outages/", body).status_code == 403
     r = api(dc_staff).post("/api/outages/", {**body, "evidence": ""})
-    assert r.status_code == 400 and "evidence" in r.json()
+    assert r.status_code == 400 and "evidence" in r.json()["errors"]
     r = api(dc_staff).post("/api/outages/", body)
     assert r.status_code == 201, r.content
     Outage.objects.filter(pk=r.json()["id"]).update(reported_at=datetime(2026, 3, 5, 11, tzinfo=TZ))

@@ -102,4 +102,4 @@ def test_customer_cannot_request_with_another_customers_service(client, alice, c
     api.force_authenticate(alice)
     r = api.post(reverse("api-operation-list"), {"service": other_service.pk, "requested_by": contact_a.pk,
                                                  "title": "t", "description": "d"})
-    assert r.status_code == 400 and "service" in r.json()
+    assert r.status_code == 400 and "service" in r.json()["errors"]

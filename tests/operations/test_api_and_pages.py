@@ -34,8 +34,11 @@ def test_api_phone_authorization_status_codes(operation, engineer, contact_a, se
     wrong = api.post(url, {**body, "mrtg_password": "nope"})
     assert wrong.status_code == 403 and wrong.json()["result"] == "unauthorized"
     assert "mrtg_password" not in wrong.json()
+    # A refusal is an error response: the one error body (detail, code) with the logged attempt.
+    assert wrong.json()["code"] == "unauthorized" and wrong.json()["detail"]
     locked = api.post(url, {**body, "mrtg_password": SECRET})
     assert locked.status_code == 423 and locked.json()["result"] == "locked"
+    assert locked.json()["code"] == "locked" and locked.json()["detail"]
     assert PhoneAttempt.objects.count() == 2
 
 
