@@ -346,6 +346,9 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=3)
 # seconds, then 3x as long, until NOTIFICATION_MAX_ATTEMPTS; then the row ends 'failed'.
 NOTIFICATION_RETRY_SECONDS = env.float("NOTIFICATION_RETRY_SECONDS", default=10.0)
 NOTIFICATION_SENDER_THREADS = env.int("NOTIFICATION_SENDER_THREADS", default=4)
+# Run by the sender loop after each delivery pass and every 5 s (beat runs them too, as the
+# second path): the emergency notice moves on to its next channel once a notice failed.
+SENDER_FOLLOW_UPS = ["incidents.services.notices_advance"]
 # Rows a sender thread leases at a time (each is sent, and its outcome saved, one by one).
 NOTIFICATION_CLAIM_BATCH = env.int("NOTIFICATION_CLAIM_BATCH", default=20)
 # How often the loops look at the database when nothing wakes them: PostgreSQL wakes them at

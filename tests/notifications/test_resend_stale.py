@@ -95,3 +95,28 @@ def test_a_row_interrupted_too_often_ends_failed_saying_why(settings):
     assert n is not None and n.status == Status.FAILED and n.attempts == 3
     assert "2" in n.detail and mail.outbox == []
     assert Notification.objects.get(pk=nid).status == Status.FAILED
+
+
+CALLS: list[str] = []
+
+
+def _follow_up() -> None:
+    CALLS.append("ran")
+
+
+def _broken_follow_up() -> None:
+    raise RuntimeError("boom")
+
+
+@pytest.mark.django_db
+def test_the_sender_runs_the_follow_ups_itself_and_survives_a_broken_one(settings):
+    """The emergency notice moving on to its next channel must not wait for the broker either."""
+    from django.core.management import call_command
+
+    assert settings.SENDER_FOLLOW_UPS == ["incidents.services.notices_advance"]
+    settings.SENDER_FOLLOW_UPS = [f"{__name__}._broken_follow_up", f"{__name__}._follow_up"]
+    notifications_enqueue(messages=[_msg("k-5")])
+    CALLS.clear()
+    call_command("send_notifications", "--once")
+    assert CALLS == ["ran"]
+    assert Notification.objects.get(idempotency_key="k-5").status == Status.SENT

@@ -55,6 +55,17 @@ def send_iteration(*, pool: ThreadPoolExecutor | None = None, threads: int = 1) 
     return sum(pool.map(_thread_pass, [worker] * threads))
 
 
+def run_follow_ups(jobs: list[Any]) -> None:
+    """What other apps do once notifications went out (settings.SENDER_FOLLOW_UPS, dotted paths
+    of functions taking no arguments, e.g. the emergency notice moving on to its next channel when
+    a notice failed): run from this loop, so they do not wait for the broker either."""
+    for job in jobs:
+        try:
+            job()
+        except Exception:
+            logger.exception("follow-up %s failed", getattr(job, "__qualname__", job))
+
+
 def _next_lease_expiry_in(default: float) -> float:
     nxt = (Notification.objects.filter(status=Status.SENDING)
            .aggregate(m=Min("lease_expires_at"))["m"])
@@ -75,6 +86,9 @@ class Command(BaseCommand):
         threads = max(1, threads or settings.NOTIFICATION_SENDER_THREADS)
         if once:
             n = send_iteration()
+            from django.utils.module_loading import import_string
+
+            run_follow_ups([import_string(path) for path in settings.SENDER_FOLLOW_UPS])
             heartbeat_beat(name="sender", duration_ms=0, iterations=1, detail={"delivered": n})
             return
         stopper = Stopper()
@@ -85,6 +99,10 @@ class Command(BaseCommand):
                 else max(settings.LOOP_SQLITE_POLL_SECONDS, 0.25))
         logger.info("sender loop started (%s, %d threads, %s)", connection.vendor, threads,
                     "LISTEN/NOTIFY" if waker.postgres else f"polling every {poll:g} s")
+        from django.utils.module_loading import import_string
+
+        jobs = [import_string(path) for path in settings.SENDER_FOLLOW_UPS]
+        follow_up_at = 0.0
         iterations = delivered = 0
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sender") as pool:
             while not stopper.stopping:
@@ -102,10 +120,13 @@ class Command(BaseCommand):
                 delivered += n
                 if n:
                     logger.info("delivered=%d duration_ms=%d", n, int((time.monotonic() - t0) * 1000))
+                if n or time.monotonic() >= follow_up_at:
+                    run_follow_ups(jobs)
+                    follow_up_at = time.monotonic() + 5.0
                 beat(name="sender", duration_ms=(time.monotonic() - t0) * 1000, iterations=iterations,
                      detail={"delivered": delivered}, force=bool(n))
                 if n:
                     continue  # more may have arrived while sending
-                waker.wait(timeout)
+                waker.wait(min(timeout, max(0.0, follow_up_at - time.monotonic())))
         waker.close()
         logger.info("sender loop stopped after %d iterations", iterations)
