@@ -36,7 +36,7 @@ from sla.models import Clock, ContractPolicy, SlaPolicy
 from sla.services import clock_start, clocks_sweep
 from tests import factories as f
 from tests.notifications.servers import free_port
-from tests.sla.test_worker_beat import _db_url
+from tests.sla.test_worker_beat import _db_url, _stop, _wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,25 +88,6 @@ def _env(**extra: str) -> dict[str, str]:
 def _manage(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _stop(p: subprocess.Popen[bytes]) -> None:
-    if p.poll() is None:
-        os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-
-
-def _wait_for(pred, timeout: float, step: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return bool(pred())
 
 
 def _escalations(n_clocks: int) -> list[int]:
