@@ -1,7 +1,9 @@
 """Soak: `make run` on the embedded defaults (SQLite, the run's own Redis, the mail catcher) for
 SOAK_SECONDS (180 by default) while scripts/soak_drive.py drives complaints, PDF reports and
-short clocks through it and reads pages. No child of the run may exit; every clock that fell due
-is breached once; every notification row ends sent or failed; no 5xx."""
+short clocks through it and reads pages. A third of the way in, the notification sender is
+killed with SIGKILL, as a crash would: the supervisor must restart it, and nothing may be lost.
+No other child may exit; every clock that fell due is breached once; every notification row ends
+sent or failed; no 5xx."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -47,6 +50,17 @@ def test_make_run_stays_up_under_use(tmp_path):
                 break
             time.sleep(0.5)
         assert up, log.read_text(errors="replace")[-4000:]
+        killed: list[int] = []
+
+        def kill_the_sender() -> None:
+            time.sleep(seconds / 3)
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as r:
+                pid = json.loads(r.read())["loops"]["sender"]["pid"]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+        killer = threading.Thread(target=kill_the_sender, daemon=True)
+        killer.start()
         drive = subprocess.run([sys.executable, str(ROOT / "scripts" / "soak_drive.py"), url, str(seconds)],
                                cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "slaportal.settings"},
                                capture_output=True, text=True, timeout=seconds + 300)
@@ -55,8 +69,12 @@ def test_make_run_stays_up_under_use(tmp_path):
         result = json.loads(drive.stdout.strip().splitlines()[-1])
         assert result["short_clocks"] >= seconds / 3 and result["reports"] >= 1, result
         assert result["notifications"].get("sent", 0) > 0, result
-        # No child died (a restart would say "exited with status").
-        assert "exited with status" not in text, [ln for ln in text.splitlines() if "exited with status" in ln]
+        # The killed sender was restarted; no other child died.
+        killer.join(5)
+        assert killed, "the sender was not killed"
+        exits = [ln for ln in text.splitlines() if "exited with status" in ln]
+        assert len(exits) == 1 and "sender exited with status -9; restarting it in 1 s" in exits[0], exits
+        assert "restarted sender" in text
         with urllib.request.urlopen(url + "/healthz", timeout=5) as r:
             health = json.loads(r.read())
         assert health["status"] == "ok", health
