@@ -213,13 +213,15 @@ def test_broker_down_breaches_within_2s_and_delivers_without_it(tmp_path):
                   for c in contracts]
         due = max(c.due_at for c in clocks)
 
-        def all_breached() -> bool:
-            return Clock.objects.filter(pk__in=[c.pk for c in clocks], state=ClockState.BREACHED).count() == 10
-
-        assert _wait_for(all_breached, (due - timezone.now()).total_seconds() + 2, step=0.02), \
-            logs["sweep"].read_text(errors="replace")[-3000:]
         rows = Notification.objects.filter(kind="clock_breach", object_id__in=[c.pk for c in clocks])
-        assert rows.count() == 20  # the manager and the assignee, for each clock
+
+        def all_breached_and_escalated() -> bool:
+            # The breach is committed first, its escalations a moment later: both within 2 s.
+            return (Clock.objects.filter(pk__in=[c.pk for c in clocks], state=ClockState.BREACHED).count() == 10
+                    and rows.count() == 20)  # the manager and the assignee, for each clock
+
+        assert _wait_for(all_breached_and_escalated, (due - timezone.now()).total_seconds() + 2, step=0.02), \
+            logs["sweep"].read_text(errors="replace")[-3000:]
         for c in Clock.objects.filter(pk__in=[c.pk for c in clocks]):
             assert timedelta(0) <= c.breached_at - c.due_at < timedelta(seconds=2)
         # Delivered with the broker still dead.
