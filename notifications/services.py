@@ -5,6 +5,7 @@ the sender loop (manage.py send_notifications) with a lease per row being sent."
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +16,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from runtime.bulk import copy_rows
-from runtime.loops import NOTIFICATIONS, wake
+from runtime.bulk import claim_update, copy_rows
+from runtime.loops import NOTIFICATIONS, pid_alive, wake, worker_name
 
 from .channels import backend_for
 from .choices import Status
@@ -107,23 +108,16 @@ def notifications_claim(*, worker: str, limit: int = 1, now: datetime | None = N
     SQLite serialises writers instead."""
     now = now or timezone.now()
     lease = timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
-    table = Notification._meta.db_table
     ops = connection.ops
     ts, until = ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(now + lease)
-    where = "(status = %s OR (status = %s AND lease_expires_at <= %s))"
-    wparams = [Status.PENDING, Status.SENDING, ts]
-    inner = f"SELECT id FROM {table} WHERE {where} ORDER BY created_at, id LIMIT {int(limit)}"
-    if connection.features.has_select_for_update_skip_locked:
-        # ARRAY(...) is evaluated once: a plain `id IN (subquery)` may be re-run by the planner
-        # and lease more rows than asked for (seen: 1,200 rows for LIMIT 1).
-        ids_sql = f"id = ANY(ARRAY({inner} FOR UPDATE SKIP LOCKED))"
-    else:
-        ids_sql = f"id IN ({inner})"
-    sql = (f"UPDATE {table} SET status = %s, attempted_at = %s, lease_expires_at = %s, claimed_by = %s, "
-           f"attempts = attempts + 1 WHERE {where} AND {ids_sql} RETURNING id")
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(sql, [Status.SENDING, ts, until, worker[:120], *wparams, *wparams])
-        return [row[0] for row in cur.fetchall()]
+    with transaction.atomic():
+        return claim_update(
+            Notification,
+            set_sql="status = %s, attempted_at = %s, lease_expires_at = %s, claimed_by = %s, "
+                    "attempts = attempts + 1",
+            set_params=[Status.SENDING, ts, until, worker[:120]],
+            where_sql="(status = %s OR (status = %s AND lease_expires_at <= %s))",
+            where_params=[Status.PENDING, Status.SENDING, ts], order_by="created_at", limit=limit)
 
 
 def notification_deliver(*, notification_id: int, worker: str,
@@ -171,8 +165,6 @@ def notification_deliver(*, notification_id: int, worker: str,
 def notification_send(*, notification_id: int, now: datetime | None = None) -> Notification | None:
     """Send one pending notification now (or one whose lease ran out). Only the caller whose
     conditional UPDATE leased the row sends it, so a retried or duplicated call sends nothing twice."""
-    from runtime.loops import worker_name
-
     now = now or timezone.now()
     worker = worker_name()
     lease = timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
@@ -190,8 +182,6 @@ def notifications_deliver_due(*, worker: str, limit: int = 10_000, now: datetime
     """One pass of a sender thread: lease a few rows at a time (NOTIFICATION_CLAIM_BATCH) and
     deliver them over one mail-server connection, renewing the lease of the rows still waiting
     when half of it has passed, until nothing is due or `limit` rows were delivered."""
-    import time
-
     from .channels.email import email_session
 
     batch = max(1, settings.NOTIFICATION_CLAIM_BATCH)
@@ -223,12 +213,8 @@ def notifications_deliver_due(*, worker: str, limit: int = 10_000, now: datetime
 def notifications_release_dead(*, now: datetime | None = None) -> int:
     """Rows leased by a process of this host that no longer exists are free again at once
     (a sender killed mid-send): no need to wait for the lease to run out."""
-    import socket
-
-    from runtime.loops import pid_alive
-
     now = now or timezone.now()
-    host = socket.gethostname()[:100] + ":"
+    host = worker_name().rsplit(":", 1)[0] + ":"
     dead = []
     for pk, who in (Notification.objects.filter(status=Status.SENDING, claimed_by__startswith=host,
                                                 lease_expires_at__gt=now)

@@ -39,3 +39,28 @@ def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
                         r[i] = json.dumps(r[i], ensure_ascii=False)
                 copy.write_row(r)
     return len(rows)
+
+
+def claim_update(model: type[models.Model], *, set_sql: str, set_params: Sequence[Any], where_sql: str,
+                 where_params: Sequence[Any], order_by: str, limit: int) -> list[int]:
+    """UPDATE … SET `set_sql` on at most `limit` rows matching `where_sql` (in `order_by` order),
+    RETURNING their ids. Only the process whose UPDATE changed a row gets its id back, so only
+    that one acts on it (the sweep's claims, the sender's leases).
+
+    PostgreSQL: the inner SELECT locks its rows FOR UPDATE SKIP LOCKED, so concurrent claimers
+    take disjoint sets without waiting on each other (waiting, with each holding rows the other
+    wants, is a deadlock: seen with four concurrent sweeps), and a row it does lock is re-checked
+    against the WHERE after a concurrent commit. ARRAY(...) runs that subquery once: a plain
+    `id IN (subquery)` may be re-run by the planner and claim more than `limit` (seen: 1,200 rows
+    for LIMIT 1). The outer WHERE repeats the condition for backends without row locks; SQLite
+    serialises writers instead."""
+    table = model._meta.db_table
+    inner = f"SELECT id FROM {table} WHERE {where_sql} ORDER BY {order_by}, id LIMIT {int(limit)}"
+    if connection.features.has_select_for_update_skip_locked:
+        ids_sql = f"id = ANY(ARRAY({inner} FOR UPDATE SKIP LOCKED))"
+    else:
+        ids_sql = f"id IN ({inner})"
+    sql = f"UPDATE {table} SET {set_sql} WHERE {where_sql} AND {ids_sql} RETURNING id"
+    with connection.cursor() as cur:
+        cur.execute(sql, [*set_params, *where_params, *where_params])
+        return [row[0] for row in cur.fetchall()]

@@ -22,7 +22,7 @@ from audit.services import audit_record, audited_save
 from customers.choices import Role
 from customers.selectors import staff_users_with_role
 from notifications.services import Message, notifications_enqueue, notifications_enqueue_fresh
-from runtime.bulk import copy_rows
+from runtime.bulk import claim_update, copy_rows
 from runtime.loops import CLOCKS, wake
 from slaportal.errors import ConflictError, DomainError
 
@@ -216,26 +216,9 @@ class SweepResult:
 
 def _claim(sql_set: str, sql_where: str, params_set: list[Any], params_where: list[Any],
            *, order_by: str) -> list[int]:
-    """UPDATE ... RETURNING id over at most SWEEP_BATCH rows, most overdue first. Only the
-    process whose UPDATE changed a row gets its id back, so only that one acts on it.
-
-    PostgreSQL: the inner SELECT locks its rows FOR UPDATE SKIP LOCKED, so two sweeps take
-    disjoint sets without waiting on each other (waiting, with each holding rows the other
-    wants, is a deadlock: seen with four concurrent sweeps), and a row it does lock is
-    re-checked against the WHERE after a concurrent commit. The outer WHERE repeats the
-    condition for backends without row locks; SQLite serialises writers instead."""
-    table = Clock._meta.db_table
-    inner = f"SELECT id FROM {table} WHERE {sql_where} ORDER BY {order_by}, id LIMIT {int(SWEEP_BATCH)}"
-    if connection.features.has_select_for_update_skip_locked:
-        # ARRAY(...) runs the locking subquery once; `id IN (subquery)` may be re-run by the
-        # planner and claim more than a batch.
-        ids_sql = f"id = ANY(ARRAY({inner} FOR UPDATE SKIP LOCKED))"
-    else:
-        ids_sql = f"id IN ({inner})"
-    sql = f"UPDATE {table} SET {sql_set} WHERE {sql_where} AND {ids_sql} RETURNING id"
-    with connection.cursor() as cur:
-        cur.execute(sql, [*params_set, *params_where, *params_where])
-        return [row[0] for row in cur.fetchall()]
+    """Claim at most SWEEP_BATCH clocks, most overdue first (runtime.bulk.claim_update)."""
+    return claim_update(Clock, set_sql=sql_set, set_params=params_set, where_sql=sql_where,
+                        where_params=params_where, order_by=order_by, limit=SWEEP_BATCH)
 
 
 def clocks_sweep(*, now: datetime | None = None) -> SweepResult:
