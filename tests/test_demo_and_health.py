@@ -303,3 +303,12 @@ def test_healthz_says_degraded_when_the_broker_is_unreachable(client, settings):
     assert body["status"] == "degraded"
     assert body["database"]["ok"] is True
     assert body["broker"]["ok"] is False and body["broker"]["transport"] == "redis"
+
+
+@pytest.mark.django_db
+def test_error_pages_are_chinese_first(client, alice):
+    client.force_login(alice)
+    r = client.get("/no-such-page/")
+    assert r.status_code == 404
+    body = r.content.decode()
+    assert "页面不存在" in body and "返回首页" in body and "Not Found" not in body

@@ -16,6 +16,11 @@ from django.core.mail import EmailMessage, get_connection
 
 from .base import NOT_DELIVERED_NO_GATEWAY, ChannelBackend, DeliveryResult
 
+# Stored on the row, Chinese first (what staff read), the English after it (the logs, the API).
+ACCEPTED = "已被邮件服务器接收 (accepted by the mail server)"
+NOT_ACCEPTED = "邮件服务器未接收 (not accepted)"
+NO_ADDRESS = "无电子邮件地址 (no e-mail address)"
+
 # Django mail backends that hand the message to nobody: printing it, writing it to a file or
 # dropping it is not delivery.
 NON_DELIVERING_MAIL_BACKENDS = {
@@ -64,7 +69,7 @@ class EmailBackend(ChannelBackend):
 
     def send(self, notification):  # type: ignore[no-untyped-def]
         if not notification.address:
-            return DeliveryResult(False, "no e-mail address")
+            return DeliveryResult(False, NO_ADDRESS)
         if not mail_backend_delivers():
             return DeliveryResult(False, NOT_DELIVERED_NO_GATEWAY)
         msg = EmailMessage(subject=notification.subject, body=notification.body,
@@ -101,7 +106,7 @@ class EmailBackend(ChannelBackend):
                 except Exception:  # noqa: BLE001
                     pass
             return DeliveryResult(False, f"{type(e).__name__}: {e}", retry=_transient(e))
-        return DeliveryResult(bool(sent), "accepted by the mail server" if sent else "not accepted")
+        return DeliveryResult(bool(sent), ACCEPTED if sent else NOT_ACCEPTED)
 
 
 def _transient(e: BaseException) -> bool:

@@ -61,7 +61,7 @@ def test_email_delivered_through_a_real_smtp_server():
         got = smtp.sink.snapshot()
     n.refresh_from_db()
     assert n.status == Status.SENT
-    assert n.detail == "accepted by the mail server"
+    assert n.detail == "已被邮件服务器接收 (accepted by the mail server)"
     assert n.attempted_at is not None and n.finished_at is not None
     assert len(got) == 1
     rcpts, m = got[0]
@@ -105,7 +105,7 @@ def test_email_without_address_fails_without_trying():
     n = _enqueue(_message(address=""))
     notification_send(notification_id=n.pk)
     n.refresh_from_db()
-    assert n.status == Status.FAILED and n.detail == "no e-mail address"
+    assert n.status == Status.FAILED and n.detail == "无电子邮件地址 (no e-mail address)"
     assert mail.outbox == []
 
 
