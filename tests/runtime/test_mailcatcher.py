@@ -198,7 +198,8 @@ def test_names_the_catcher_did_not_make_are_404(client, specialist, caught, tmp_
     # Files next to the messages that a traversal or a loose pattern would reach.
     (caught.folder / "notes.eml").write_bytes((caught.folder / f"{name}.eml").read_bytes())
     secret = tmp_path / "secret.eml"
-    secret.write_bytes(b"Subject: secret\r\n\r\nsecret\r\n")
+    # Its content is a marker no URL carries (the 404 page echoes the path in its language form).
+    secret.write_bytes(b"Subject: TOP-SECRET-CONTENT\r\n\r\nTOP-SECRET-CONTENT\r\n")
     client.force_login(specialist)
     bad = ["notes", "notes.eml", f"{name}.eml", f"{name}x", name.replace("Z", "z"), "..", "%2e%2e",
            "..%2F..%2Fetc%2Fpasswd", "..%252F..%252Fetc%252Fpasswd", f"..%2F{tmp_path.name}%2Fsecret",
@@ -210,7 +211,7 @@ def test_names_the_catcher_did_not_make_are_404(client, specialist, caught, tmp_
                 for url in (f"/runtime/mailbox/{n}/", f"/runtime/mailbox/{n}/attachments/0/"):
                     resp = client.get(url)
                     assert resp.status_code == 404, url
-                    assert b"secret" not in resp.content and SUBJECT.encode() not in resp.content
+                    assert b"TOP-SECRET-CONTENT" not in resp.content and SUBJECT.encode() not in resp.content
             # The list shows only the catcher's own files.
             assert client.get("/runtime/mailbox/").content.decode().count("/attachments/") == 0
             assert "notes" not in client.get("/runtime/mailbox/").content.decode()
