@@ -14,3 +14,10 @@ class CreditState(models.TextChoices):
     APPROVED = "approved", _("approved")
     APPLIED = "applied", _("applied")
     REJECTED = "rejected", _("rejected")
+    # What caused it went away before billing (a month re-judged as met, a notice found to have
+    # been given in time): never deleted, withdrawn with the reason.
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+# Proposed and approved credits are still owed; applied ones are on the bill.
+LIVE_CREDIT_STATES = (CreditState.PROPOSED, CreditState.APPROVED, CreditState.APPLIED)

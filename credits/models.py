@@ -51,6 +51,11 @@ class Credit(ConcurrentTransitionMixin, models.Model):
                                    blank=True, related_name="+", verbose_name=_("decided by"))
     decision_reason = models.TextField(_("reason"), blank=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # An applied credit is never edited: when what caused it turns out not to hold, the correction
+    # is a new ledger entry that reverses it (billing subtracts it), proposed and approved like any.
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="reversed_by", verbose_name=_("reverses"))
 
     class Meta:
         verbose_name = _("credit")
@@ -90,6 +95,18 @@ class Credit(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=CreditState.PROPOSED, target=CreditState.REJECTED)
     def reject(self, *, at, by) -> None:  # type: ignore[no-untyped-def]
         self.decided_at, self.decided_by = at, by
+
+    @transition(field=state, source=[CreditState.PROPOSED, CreditState.APPROVED],
+                target=CreditState.WITHDRAWN)
+    def withdraw(self, *, at, by) -> None:  # type: ignore[no-untyped-def]
+        self.withdrawn_at = at
+
+    @property
+    def signed_amount(self) -> Decimal | None:
+        """The amount as billing reads it: a reversal subtracts."""
+        if self.amount is None:
+            return None
+        return -self.amount if self.reverses_id else self.amount
 
     @transition(field=state, source=CreditState.APPROVED, target=CreditState.APPLIED)
     def apply(self, *, at, by) -> None:  # type: ignore[no-untyped-def]

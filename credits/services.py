@@ -108,3 +108,26 @@ def credit_reject(*, credit_id: int, actor: Any, reason: str, now: datetime | No
 def credit_apply(*, credit_id: int, actor: Any, reason: str = "", now: datetime | None = None) -> Credit:
     """Mark an approved credit as applied to the customer's bill or service term."""
     return _decide(credit_id=credit_id, method="apply", actor=actor, reason=reason, now=now)
+
+
+def credit_withdraw(*, credit_id: int, reason: str, actor: Any = None, now: datetime | None = None) -> Credit:
+    """What caused a proposed or approved credit went away (a re-judged month, a notice found to
+    have been given in time): withdraw it with the reason, audited. An applied credit is never
+    withdrawn (it is on the bill): that needs a reversing entry. Idempotent on a withdrawn one."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise DomainError(_("Say why the credit is withdrawn."), field_errors={"reason": [_("Required.")]})
+    with transaction.atomic():
+        credit = Credit.objects.select_for_update().get(pk=credit_id)
+        if credit.state == CreditState.WITHDRAWN:
+            return credit
+        if not can_proceed(credit.withdraw):
+            raise ConflictError(_("A %(state)s credit cannot be withdrawn.")
+                                % {"state": credit.get_state_display()})
+        before = credit.state
+        credit.withdraw(at=now, by=actor)
+        credit.decision_reason = reason
+        credit.save()
+        audit_record(obj=credit, action="withdraw", actor=actor, from_state=before,
+                     to_state=credit.state, reason=reason, now=now)
+    return credit

@@ -35,13 +35,16 @@ class ContactForm(forms.Form):
                                  widget=forms.DateInput(attrs={"type": "date"}))
     valid_until = forms.DateField(label=_("Valid until"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}))
+    receives_statements = forms.BooleanField(
+        label=_("Receives the monthly SLA statement"), required=False,
+        help_text=_("The statement PDF is e-mailed to this contact when a month is closed."))
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, contact: AuthorizedContact | None = None, **kwargs: Any) -> None:
         if contact is not None and "initial" not in kwargs:
             initial = {f: getattr(contact, f) for f in (
                 "name", "office_phone", "mobile", "pager", "fax", "email", "priority", "language",
-                "mrtg_username", "valid_from", "valid_until", "active")}
+                "mrtg_username", "receives_statements", "valid_from", "valid_until", "active")}
             for slot, channel in zip(CHANNEL_FIELD_NAMES, contact.channels or [], strict=False):
                 initial[slot] = channel
             kwargs["initial"] = initial
@@ -67,8 +70,8 @@ class ContactForm(forms.Form):
     def service_data(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {f: d[f] for f in ("name", "office_phone", "mobile", "pager", "fax", "email",
-                                  "channels", "priority", "language", "mrtg_username", "valid_from",
-                                  "valid_until", "active")}
+                                  "channels", "priority", "language", "mrtg_username",
+                                  "receives_statements", "valid_from", "valid_until", "active")}
 
 
 class ContractForm(forms.Form):

@@ -114,6 +114,12 @@ class Service(models.Model):
     engineer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="+", null=True, blank=True,
                                  verbose_name=_("engineer"))
+    # Where the service lives, as the data centre names it: an event at the level of a room, a
+    # rack row or an uplink (a power cut, a carrier fault, a maintenance window) is recorded once
+    # and reaches every service whose location matches (incidents.FacilityEvent).
+    room = models.CharField(_("machine room"), max_length=80, blank=True, db_index=True)
+    rack_row = models.CharField(_("rack row"), max_length=80, blank=True, db_index=True)
+    uplink = models.CharField(_("uplink"), max_length=80, blank=True, db_index=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -158,6 +164,8 @@ class AuthorizedContact(models.Model):
                                 default=Language.ZH)
     mrtg_username = models.CharField(_("MRTG user name"), max_length=120, blank=True)
     mrtg_secret_hash = models.CharField(max_length=256, blank=True, editable=False)
+    # Opt-in: the monthly SLA statement (月度服务品质报告) is e-mailed to contacts who ask for it.
+    receives_statements = models.BooleanField(_("receives the monthly SLA statement"), default=False)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)

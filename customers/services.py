@@ -116,14 +116,17 @@ def contract_delete(*, contract: Contract, actor: Any = None, now: datetime | No
     audited_delete(obj=contract, actor=actor, now=now)
 
 
-SERVICE_FIELDS = ("contract", "kind", "name", "specialist", "engineer", "active")
+SERVICE_FIELDS = ("contract", "kind", "name", "specialist", "engineer", "room", "rack_row", "uplink",
+                  "active")
 
 
 def service_create(*, contract: Contract, kind: str, name: str, specialist: Any = None,
-                   engineer: Any = None, actor: Any = None) -> Service:
+                   engineer: Any = None, room: str = "", rack_row: str = "", uplink: str = "",
+                   actor: Any = None) -> Service:
     """A new service under a contract (its customer is the contract's)."""
     return service_save(data={"contract": contract, "kind": kind, "name": name,
-                              "specialist": specialist, "engineer": engineer}, actor=actor)
+                              "specialist": specialist, "engineer": engineer, "room": room,
+                              "rack_row": rack_row, "uplink": uplink}, actor=actor)
 
 
 def service_save(*, data: dict[str, Any], service: Service | None = None, actor: Any = None,
@@ -148,7 +151,8 @@ def service_delete(*, service: Service, actor: Any = None, now: datetime | None 
 
 
 CONTACT_FIELDS = ("name", "office_phone", "mobile", "pager", "fax", "email", "channels",
-                  "priority", "language", "mrtg_username", "valid_from", "valid_until", "active")
+                  "priority", "language", "mrtg_username", "receives_statements", "valid_from",
+                  "valid_until", "active")
 
 
 def contact_save(*, customer: Customer, data: dict[str, Any], contact: AuthorizedContact | None = None,

@@ -7,4 +7,11 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Incidents")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401
+        from django.db.models.signals import post_save
+
+        from . import receivers
+        from .models import Incident, Outage
+
+        post_save.connect(receivers.on_outage_saved, sender=Outage, dispatch_uid="incidents.outage_saved")
+        post_save.connect(receivers.on_incident_saved, sender=Incident,
+                          dispatch_uid="incidents.incident_reported")

@@ -28,3 +28,32 @@ def on_clocks_breached(sender: Any, clock_ids: list[int], **kwargs: Any) -> None
             notice_miss_record(clock_id=pk)
         except Exception:  # one bad row must not stop the others; the sweep already committed
             logger.exception("recording the C4 miss of clock %s failed", pk)
+
+
+def _tell_outages_changed(*, service_ids: list[int], since: Any, until: Any) -> None:
+    from django.db import transaction
+
+    from .signals import outages_changed
+
+    transaction.on_commit(lambda: outages_changed.send(
+        sender=None, service_ids=service_ids, since=since, until=until))
+
+
+def on_outage_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Every write of an outage row (probe, webhook, staff, a facility event's fan-out) goes
+    through save(); a change to a closed month must reach settlement whichever path made it."""
+    _tell_outages_changed(service_ids=[instance.service_id], since=instance.started_at,
+                          until=instance.ended_at)
+
+
+def on_incident_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    """A customer report recorded late can bring an outage back into the count (5-day clause)."""
+    if update_fields is None or "reported_at" not in update_fields or instance.reported_at is None:
+        return
+    from .models import Outage
+
+    spans = list(Outage.objects.filter(incident=instance).values_list("started_at", "ended_at"))
+    if spans:
+        ends = [e for _s, e in spans]
+        _tell_outages_changed(service_ids=[instance.service_id], since=min(s for s, _e in spans),
+                              until=None if None in ends else max(ends))

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "complaints",
     "access_requests",
     "accounts",
+    "orders",
+    "settlement",
 ]
 
 MIDDLEWARE = [

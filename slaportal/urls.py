@@ -15,6 +15,8 @@ api_patterns = [
     path("", include("incidents.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("operations.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("settlement.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -36,6 +38,8 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("operations/", include("operations.urls")),
+    path("orders/", include("orders.urls")),
+    path("settlement/", include("settlement.urls")),
     path("api/", include(api_patterns)),
 ]
 

@@ -80,7 +80,7 @@ class ServiceOutputSerializer(serializers.ModelSerializer):  # type: ignore[type
     class Meta:
         model = Service
         fields = ["id", "customer", "customer_name", "contract", "contract_number", "kind", "name",
-                  "specialist", "engineer", "active"]
+                  "specialist", "engineer", "room", "rack_row", "uplink", "active"]
         read_only_fields = fields
 
 
@@ -96,6 +96,9 @@ class ServiceCreateInputSerializer(serializers.Serializer):  # type: ignore[type
                                                     required=False, allow_null=True, default=None)
     engineer = serializers.PrimaryKeyRelatedField(queryset=_staff_with_role(Role.ENGINEER),
                                                   required=False, allow_null=True, default=None)
+    room = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    rack_row = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    uplink = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
 
 
 # --- Authorized contacts ------------------------------------------------------------------
@@ -112,8 +115,8 @@ class ContactOutputSerializer(serializers.ModelSerializer):  # type: ignore[type
     class Meta:
         model = AuthorizedContact
         fields = ["id", "customer", "customer_name", "name", "office_phone", "mobile", "pager", "fax",
-                  "email", "channels", "priority", "language", "has_mrtg_secret", "valid_from",
-                  "valid_until", "active"]
+                  "email", "channels", "priority", "language", "has_mrtg_secret",
+                  "receives_statements", "valid_from", "valid_until", "active"]
         read_only_fields = fields
 
 
@@ -136,6 +139,7 @@ class ContactInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     mrtg_secret = serializers.CharField(max_length=128, required=False, allow_blank=False,
                                         write_only=True, trim_whitespace=False,
                                         style={"input_type": "password"})
+    receives_statements = serializers.BooleanField(required=False)
     valid_from = serializers.DateField(required=False, allow_null=True)
     valid_until = serializers.DateField(required=False, allow_null=True)
     active = serializers.BooleanField(required=False)
