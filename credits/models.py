@@ -71,7 +71,7 @@ class Credit(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        what = f"¥{self.amount}" if self.amount is not None else f"{self.days}d"
+        what = f"¥{self.signed_amount}" if self.amount is not None else f"{self.signed_days}d"
         return f"{self.customer} {self.policy.code} {what}"
 
     def clean(self) -> None:
@@ -107,6 +107,25 @@ class Credit(ConcurrentTransitionMixin, models.Model):
         if self.amount is None:
             return None
         return -self.amount if self.reverses_id else self.amount
+
+    @property
+    def signed_days(self) -> int | None:
+        """Days of service as billing reads them: a reversal takes them back."""
+        if self.days is None:
+            return None
+        return -self.days if self.reverses_id else self.days
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None
+
+    @property
+    def reversal(self) -> Credit | None:
+        """The entry that reverses this one, if any (the one-to-one's reverse side, or None)."""
+        try:
+            return self.reversed_by  # type: ignore[no-any-return]
+        except Credit.DoesNotExist:
+            return None
 
     @transition(field=state, source=CreditState.APPROVED, target=CreditState.APPLIED)
     def apply(self, *, at, by) -> None:  # type: ignore[no-untyped-def]

@@ -57,7 +57,7 @@ def test_staff_propose_with_clock_evidence(specialist, contract_a, clock_a, api)
 
 def test_customer_and_dc_staff_cannot_propose(alice, dc_staff, contract_a, api):
     body = {"contract": contract_a.pk, "policy": "C3", "kind": "refund_installation",
-            "period": "2026-01-01", "amount": "500.00"}
+            "period": "2026-01-01", "amount": "500.00", "note": "late"}
     assert api(alice).post("/api/credits/", body, format="json").status_code == 403
     assert api(dc_staff).post("/api/credits/", body, format="json").status_code == 403
     assert Credit.objects.count() == 0
@@ -73,7 +73,7 @@ def test_customer_and_dc_staff_cannot_propose(alice, dc_staff, contract_a, api):
     ({"kind": "refund_installation", "amount": "5.00", "policy": "ZZ"}, "policy"),
 ])
 def test_propose_bad_input_is_400_and_nothing_saved(specialist, contract_a, api, extra, field):
-    body = {"contract": contract_a.pk, "policy": "C3", "period": "2026-01-01", **extra}
+    body = {"contract": contract_a.pk, "policy": "C3", "period": "2026-01-01", "note": "late", **extra}
     before = (Credit.objects.count(), AuditEntry.objects.count())
     r = api(specialist).post("/api/credits/", body, format="json")
     assert r.status_code == 400, r.content
@@ -88,7 +88,7 @@ def test_propose_on_another_customers_contract_is_400(specialist, charlie, contr
     clock = clock_start(subject=contract_c, policy_code="C8", contract=contract_c)
     r = api(specialist).post("/api/credits/", {"contract": 999999, "policy": "C3", "period": "2026-01-01",
                                                "kind": "refund_installation", "amount": "1.00",
-                                               "clock": clock.pk}, format="json")
+                                               "clock": clock.pk, "note": "late"}, format="json")
     assert r.status_code == 400 and "contract" in r.json()["errors"]
     assert Credit.objects.count() == 0
 
