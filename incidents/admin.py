@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from audit.admin_mixins import ReadOnlyModelAdmin, ServiceModelAdmin, locked_row
 from audit.services import audited_save
 
-from .models import Incident, NoticeAttempt, Outage, WebhookSource
+from .models import FacilityEvent, FacilityEventScope, Incident, NoticeAttempt, Outage, WebhookSource
 
 SOURCE_FIELDS = ("name", "format", "customer", "active")
 
@@ -78,3 +78,22 @@ class OutageAdmin(ReadOnlyModelAdmin):
     list_display = ["service", "kind", "source", "started_at", "ended_at", "cause"]
     list_filter = ["kind", "source", "cause"]
     readonly_fields = [f.name for f in Outage._meta.fields]
+
+
+class FacilityEventScopeInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = FacilityEventScope
+    extra = 0
+    can_delete = False
+    readonly_fields = ["scope", "value"]
+    fields = readonly_fields
+
+
+@admin.register(FacilityEvent)
+class FacilityEventAdmin(ReadOnlyModelAdmin):
+    """Recorded, classified and ended through the incidents pages and API (one outage per
+    affected service, force-majeure relief), never edited here."""
+
+    list_display = ["title", "kind", "started_at", "ended_at", "cause", "recorded_by"]
+    list_filter = ["kind", "cause"]
+    readonly_fields = [f.name for f in FacilityEvent._meta.fields]
+    inlines = [FacilityEventScopeInline]

@@ -100,3 +100,42 @@ OPEN_OUTCOMES = (NoticeOutcome.PENDING, NoticeOutcome.AWAITING_CALL)
 class WebhookFormat(models.TextChoices):
     ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
     GENERIC = "generic", _("Generic JSON")
+
+
+# Force majeure (seed 第十条): the cause codes under which a facility event relieves the clocks of
+# the deadline promises (C3, C5–C8) of the services it hit.
+FORCE_MAJEURE_CAUSES = frozenset({Cause.FM_NATURAL, Cause.FM_WAR_STRIKE_GRID, Cause.FM_GOVERNMENT,
+                                  Cause.FM_TELECOM, Cause.FM_THIRD_PARTY})
+FORCE_MAJEURE_POLICY_CODES = ("C3", "C5", "C6", "C7", "C8")
+
+
+class FacilityScope(models.TextChoices):
+    """Where a facility event hit, matched exactly against the service's location fields."""
+
+    ROOM = "room", _("machine room")
+    RACK_ROW = "rack_row", _("rack row")
+    UPLINK = "uplink", _("uplink")
+
+
+class FacilityEventKind(models.TextChoices):
+    POWER_CUT = "power_cut", _("Power cut")
+    CARRIER_FAULT = "carrier_fault", _("Upstream carrier fault")
+    MAINTENANCE = "maintenance", _("Agreed maintenance window")
+
+
+# A power cut takes mains and UPS away (C2); a carrier fault or a maintenance window takes the
+# network away (C1/E1).
+FACILITY_OUTAGE_KIND = {
+    FacilityEventKind.POWER_CUT: OutageKind.POWER,
+    FacilityEventKind.CARRIER_FAULT: OutageKind.NETWORK,
+    FacilityEventKind.MAINTENANCE: OutageKind.NETWORK,
+}
+
+
+class ReliefAction(models.TextChoices):
+    """What a force-majeure facility event did to one clock."""
+
+    PAUSED = "paused", _("paused")
+    RESUMED = "resumed", _("resumed")
+    EXTENDED = "extended", _("deadline extended")
+    EXEMPTED = "exempted", _("breach exempted")

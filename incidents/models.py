@@ -15,13 +15,17 @@ from customers.choices import ContactChannel
 
 from .choices import (
     COUNTED_CAUSES,
+    FORCE_MAJEURE_CAUSES,
     Cause,
+    FacilityEventKind,
+    FacilityScope,
     IncidentSource,
     IncidentState,
     NoticeExemption,
     NoticeOutcome,
     OutageKind,
     OutageSource,
+    ReliefAction,
     ReportChannel,
     WebhookFormat,
 )
@@ -121,6 +125,86 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return self.state in (S.DETECTED, S.DECLARED, S.NOTIFIED, S.ACKNOWLEDGED)
 
 
+class FacilityEvent(models.Model):
+    """An event of the data centre that hits many customers at once (a power cut in a room, an
+    upstream carrier fault on an uplink, an agreed maintenance window): recorded once with its
+    scopes, it makes one outage per affected active service, all with the event's cause."""
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=FacilityEventKind.choices)
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    evidence = models.TextField(_("evidence"), blank=True)
+    cause = models.CharField(_("cause"), max_length=24, choices=Cause.choices, blank=True)
+    cause_note = models.TextField(_("justification"), blank=True)
+    cause_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+", verbose_name=_("cause set by"))
+    cause_set_at = models.DateTimeField(_("cause set at"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("facility event")
+        verbose_name_plural = _("facility events")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ended_at__isnull=True)
+                                   | models.Q(ended_at__gte=models.F("started_at")),
+                                   name="facilityevent_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.title}"
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def is_force_majeure(self) -> bool:
+        return self.cause in FORCE_MAJEURE_CAUSES
+
+
+class FacilityEventScope(models.Model):
+    """One place a facility event hit: a room, a rack row or an uplink, named exactly as on the
+    services (Service.room / rack_row / uplink)."""
+
+    event = models.ForeignKey(FacilityEvent, on_delete=models.CASCADE, related_name="scopes")
+    scope = models.CharField(_("scope"), max_length=10, choices=FacilityScope.choices)
+    value = models.CharField(_("location"), max_length=80)
+
+    class Meta:
+        verbose_name = _("facility event scope")
+        verbose_name_plural = _("facility event scopes")
+        constraints = [models.UniqueConstraint(fields=["event", "scope", "value"],
+                                               name="facilityeventscope_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.value}"
+
+
+class FacilityEventClock(models.Model):
+    """What a force-majeure facility event did to one SLA clock (paused, resumed, deadline
+    extended, breach exempted): the record the event's page shows and its end reads."""
+
+    event = models.ForeignKey(FacilityEvent, on_delete=models.PROTECT, related_name="clock_reliefs")
+    clock = models.ForeignKey("sla.Clock", on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=10, choices=ReliefAction.choices)
+    seconds = models.PositiveIntegerField(_("seconds"), default=0)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("force-majeure relief")
+        verbose_name_plural = _("force-majeure reliefs")
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["event", "clock", "action"],
+                                               name="facilityeventclock_once")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.clock_id} {self.action}"
+
+
 class Outage(models.Model):
     """One interval during which a service could not be obtained (network) or had neither mains
     nor UPS power (power), with its cause. Counted toward C1/C2 only if the cause is the
@@ -152,6 +236,9 @@ class Outage(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                    blank=True, related_name="+", verbose_name=_("entered by"))
     created_at = models.DateTimeField(_("created at"))
+    # The facility event whose fan-out made this outage (one per service per event).
+    facility_event = models.ForeignKey(FacilityEvent, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="outages", verbose_name=_("facility event"))
 
     class Meta:
         verbose_name = _("outage")
@@ -165,6 +252,9 @@ class Outage(models.Model):
             models.CheckConstraint(condition=models.Q(ended_at__isnull=True)
                                    | models.Q(ended_at__gte=models.F("started_at")),
                                    name="outage_end_after_start"),
+            models.UniqueConstraint(fields=["facility_event", "service"],
+                                    condition=models.Q(facility_event__isnull=False),
+                                    name="outage_one_per_service_per_event"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.dispatch import receiver
 
 from sla.models import Clock
-from sla.signals import clocks_breached
+from sla.signals import clock_breach_withdrawn, clocks_breached
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,22 @@ def on_clocks_breached(sender: Any, clock_ids: list[int], **kwargs: Any) -> None
             notice_miss_record(clock_id=pk)
         except Exception:  # one bad row must not stop the others; the sweep already committed
             logger.exception("recording the C4 miss of clock %s failed", pk)
+
+
+@receiver(clock_breach_withdrawn, dispatch_uid="incidents.c4_breach_withdrawn")
+def on_clock_breach_withdrawn(sender: Any, clock_id: int, reason: str, **kwargs: Any) -> None:
+    """A breached C4 clock turned out not to be a breach (met, recorded late; or exempted):
+    withdraw the miss and the day's credit it caused."""
+    from .models import Incident
+    from .services import C4, notice_miss_withdraw
+
+    if not Clock.objects.filter(pk=clock_id, policy__code=C4,
+                                content_type=ContentType.objects.get_for_model(Incident)).exists():
+        return
+    try:
+        notice_miss_withdraw(clock_id=clock_id, reason=reason)
+    except Exception:  # the clock's change is committed; the next occurrence must not be blocked
+        logger.exception("withdrawing the C4 miss of clock %s failed", clock_id)
 
 
 def _tell_outages_changed(*, service_ids: list[int], since: Any, until: Any) -> None:
@@ -56,4 +72,4 @@ def on_incident_saved(sender: Any, instance: Any, update_fields: Any = None, **k
     if spans:
         ends = [e for _s, e in spans]
         _tell_outages_changed(service_ids=[instance.service_id], since=min(s for s, _e in spans),
-                              until=None if None in ends else max(ends))
+                              until=None if None in ends else max(e for e in ends if e is not None))

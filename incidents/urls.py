@@ -13,4 +13,9 @@ urlpatterns = [
     path("ack/<str:token>/", views.acknowledge_link, name="ack"),
     path("outages/new/", views.outage_create, name="outage_create"),
     path("services/<int:service_pk>/downtime/", views.downtime, name="downtime"),
+    path("facility-events/", views.facility_event_list_view, name="facility_event_list"),
+    path("facility-events/new/", views.facility_event_create, name="facility_event_create"),
+    path("facility-events/<int:pk>/", views.facility_event_detail, name="facility_event_detail"),
+    *[path(f"facility-events/<int:pk>/{a}/", views.facility_event_action, {"action": a},
+           name=f"facility_event_{a}") for a in ("end", "classify")],
 ]

@@ -24,9 +24,19 @@ from slaportal.ui import choice_param, form_add_domain_error, paginate, querystr
 from . import services
 from .choices import CAUSE_SEED_TEXT, IncidentState, NoticeOutcome, OutageKind
 from .downtime import TZ, service_month_downtime
-from .forms import CallForm, ClassifyForm, CustomerReportForm, ExemptForm, OutageForm, ReasonForm, ReportForm
-from .models import Incident, NoticeAttempt
-from .selectors import incident_list, notice_attempts_for, outage_list
+from .forms import (
+    CallForm,
+    ClassifyForm,
+    CustomerReportForm,
+    ExemptForm,
+    FacilityEventEndForm,
+    FacilityEventForm,
+    OutageForm,
+    ReasonForm,
+    ReportForm,
+)
+from .models import FacilityEvent, Incident, NoticeAttempt
+from .selectors import facility_event_list, incident_list, notice_attempts_for, outage_list
 
 
 def _can_handle(user: Any) -> bool:
@@ -262,3 +272,91 @@ def downtime(request: HttpRequest, service_pk: int) -> HttpResponse:
         "month": f"{year}-{month:02d}", "prev": f"{prev[0]}-{prev[1]:02d}", "next": f"{nxt[0]}-{nxt[1]:02d}",
         "incidents": incident_list(user=request.user, service_id=service.pk)[:20],
     })
+
+
+# --- Facility events (staff only) ---------------------------------------------------------
+
+def _require_facility_staff(user: Any) -> None:
+    if not user_is_staff(user):
+        raise PermissionDenied
+
+
+@login_required
+def facility_event_list_view(request: HttpRequest) -> HttpResponse:
+    """Events of the data centre (power cuts, carrier faults, maintenance windows), newest first."""
+    _require_facility_staff(request.user)
+    qs = facility_event_list(user=request.user)
+    return render(request, "incidents/facility_event_list.html", {
+        "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "can_record": user_has_role(request.user, *services.POWER_ACTORS)})
+
+
+@login_required
+def facility_event_create(request: HttpRequest) -> HttpResponse:
+    """Record an event once; it makes one outage per affected active service."""
+    if not user_has_role(request.user, *services.POWER_ACTORS):
+        raise PermissionDenied
+    form = FacilityEventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.facility_event_record(actor=request.user, **form.service_kwargs())
+        except DomainError as e:
+            form_add_domain_error(form, e, aliases={"scopes": "rooms"})
+        else:
+            messages.success(request, _("The facility event was recorded for %(n)d services.")
+                             % {"n": event.outages.count()})
+            return redirect("incidents:facility_event_detail", event.pk)
+    return render(request, "incidents/facility_event_form.html", {"form": form})
+
+
+def _facility_context(request: HttpRequest, event: FacilityEvent, **forms: Any) -> dict[str, Any]:
+    outages = list(event.outages.select_related("service", "customer", "cause_set_by").order_by(
+        "customer__name", "service__name"))
+    reliefs = list(event.clock_reliefs.select_related("clock", "clock__policy", "clock__customer"))
+    return {
+        "event": event, "outages": outages, "reliefs": reliefs, "scopes": list(event.scopes.all()),
+        "seed_text": CAUSE_SEED_TEXT.get(event.cause, "") if event.cause else "",  # type: ignore[call-overload]
+        "audit": audit_for(event)[:100],
+        "can_end": event.ended_at is None and user_has_role(request.user, *services.POWER_ACTORS),
+        "can_classify": _can_handle(request.user),
+        "end_form": forms.get("end_form") or FacilityEventEndForm(),
+        "classify_form": forms.get("classify_form") or ClassifyForm(
+            initial={"cause": event.cause, "note": event.cause_note}),
+    }
+
+
+@login_required
+def facility_event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # The selector shows a customer user no event: any id is a 404, as for another tenant's object.
+    event = get_object_or_404(facility_event_list(user=request.user), pk=pk)
+    return render(request, "incidents/facility_event_detail.html", _facility_context(request, event))
+
+
+@login_required
+@require_POST
+def facility_event_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    event = get_object_or_404(facility_event_list(user=request.user), pk=pk)
+    forms: dict[str, Any] = {}
+    try:
+        if action == "end":
+            form = forms["end_form"] = FacilityEventEndForm(request.POST)
+            if not form.is_valid():
+                raise DomainError(_("Please correct the errors below."))
+            services.facility_event_end(event_id=event.pk, actor=request.user, **form.cleaned_data)
+        elif action == "classify":
+            cform = forms["classify_form"] = ClassifyForm(request.POST)
+            if not cform.is_valid():
+                raise DomainError(_("Please correct the errors below."))
+            services.facility_event_classify(event_id=event.pk, actor=request.user, **cform.cleaned_data)
+        else:
+            raise Http404
+    except DomainError as e:
+        if e.status == 403:
+            raise PermissionDenied from None
+        for f in forms.values():
+            form_add_domain_error(f, e)
+        event.refresh_from_db()
+        return render(request, "incidents/facility_event_detail.html",
+                      _facility_context(request, event, **forms), status=409 if e.status == 409 else 400)
+    messages.success(request, _("Saved."))
+    return redirect("incidents:facility_event_detail", event.pk)

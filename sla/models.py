@@ -243,3 +243,16 @@ class Clock(ConcurrentTransitionMixin, models.Model):
     def cancel(self, *, at) -> None:  # type: ignore[no-untyped-def]
         self.cancelled_at = at
         self.paused_at = None
+
+    # A breach that does not count (force majeure, seed 第十条): the promise did not apply when it
+    # ran out. The clock ends cancelled; breached_at stays as history, and the audit row
+    # ("exempt") carries the reason.
+    @transition(field=state, source=ClockState.BREACHED, target=ClockState.CANCELLED)
+    def exempt(self, *, at) -> None:  # type: ignore[no-untyped-def]
+        self.cancelled_at = at
+
+    @property
+    def breach_withdrawn(self) -> bool:
+        """Breached once, but the breach no longer stands: met, recorded late (the event came
+        before due_at and was learnt after the sweep), or exempted."""
+        return self.breached_at is not None and self.state in (ClockState.MET, ClockState.CANCELLED)

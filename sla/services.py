@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,7 @@ from slaportal.errors import ConflictError, DomainError
 from .calendars import compute_due
 from .choices import ClockState, PolicyKind
 from .models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
-from .signals import clock_transitioned, clocks_breached, clocks_warned
+from .signals import clock_breach_withdrawn, clock_transitioned, clocks_breached, clocks_warned
 
 logger = logging.getLogger(__name__)
 
@@ -153,18 +153,37 @@ def clock_cancel(*, clock_id: int, actor: Any = None, reason: str = "", now: dat
 
 
 def clock_meet(*, clock_id: int, actor: Any = None, reason: str = "", now: datetime | None = None) -> Clock:
-    """The promise was kept at `now` (the time of fulfilment, which a caller that learns of it
-    late passes explicitly). On a clock the sweep already breached: fulfilled by due_at, it
-    becomes met after all (audited); fulfilled later, the late fulfilment is recorded
-    (completed_at) and the clock stays breached: a late report is still late."""
+    """The promise was kept at `now` — the time of the fulfilling event itself, which a caller
+    that learns of it late passes explicitly (a call made at 14:59 and recorded at 15:03).
+
+    One boundary rule for every clock (SPEC "Calendars and time"): "within N" is met by an
+    event strictly before due_at; at due_at exactly, or later, the clock is breached. So:
+
+    - running, event before due_at: met.
+    - running, event at or after due_at (the sweep has not got there yet): the breach is recorded
+      as it would have been (breached_at = due_at, audited, `clocks_breached` sent after commit so
+      its consequences follow; the sweep writes the escalation) with the late fulfilment
+      (completed_at). The clock ends breached.
+    - paused: the time stands still, so the event is in time: met.
+    - breached by the sweep, event strictly before due_at: "met, recorded late" (meet_in_time,
+      audited; breached_at stays as history) and `clock_breach_withdrawn` is sent after commit
+      so what the breach caused is withdrawn.
+    - breached, event at or after due_at: the late fulfilment is recorded (completed_at) and the
+      clock stays breached: a late report is still late."""
     now = now or timezone.now()
     with transaction.atomic():
         clock = Clock.objects.select_for_update().filter(pk=clock_id).first()
         if clock is None:
             raise DomainError(_("No such clock."))
-        if clock.state == ClockState.BREACHED and now <= clock.due_at:
-            return _transition(clock_id=clock_id, method="meet_in_time", actor=actor, now=now,
-                               reason=f"{reason} (kept at {now.isoformat()}, recorded after the sweep)")
+        if clock.state == ClockState.BREACHED and now < clock.due_at:
+            local = timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S")
+            why = f"按时履行、迟录：事件发生于 {local}，早于期限 {_local(clock.due_at)}（{reason}）"
+            clock = _transition(clock_id=clock_id, method="meet_in_time", actor=actor, now=now,
+                                reason=why)
+            pk = clock.pk
+            transaction.on_commit(lambda: clock_breach_withdrawn.send(
+                sender=Clock, clock_id=pk, reason=why, to_state=ClockState.MET))
+            return clock
         if clock.state == ClockState.BREACHED:
             if clock.completed_at is None:
                 clock.completed_at = now
@@ -172,9 +191,83 @@ def clock_meet(*, clock_id: int, actor: Any = None, reason: str = "", now: datet
                 audit_record(obj=clock, action="complete_late", actor=actor,
                              from_state=clock.state, to_state=clock.state, reason=reason, now=now)
             return clock
+        if clock.state == ClockState.RUNNING and now >= clock.due_at:
+            return _breach_on_late_event(clock=clock, actor=actor, reason=reason, now=now)
         # Still inside the transaction that holds the row lock: a sweep cannot breach the clock
         # between the check above and the transition (it would turn "late" into a 409).
         return _transition(clock_id=clock_id, method="meet", actor=actor, reason=reason, now=now)
+
+
+def _local(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _breach_on_late_event(*, clock: Clock, actor: Any, reason: str, now: datetime) -> Clock:
+    """A running clock learns of its fulfilling event only now, and the event came at or after
+    due_at: record the breach exactly as the sweep would have (at due_at), then the late
+    fulfilment. The caller holds the row lock."""
+    clock.breach(at=clock.due_at)
+    clock.completed_at = now
+    clock.save()
+    audit_record(obj=clock, action="breach", from_state=ClockState.RUNNING,
+                 to_state=ClockState.BREACHED, now=clock.due_at,
+                 reason=f"期限 {_local(clock.due_at)} 已到，履行事件发生于 {_local(now)}（不早于期限）",
+                 data={"event_at": now.isoformat(), "recorded_at": timezone.now().isoformat()})
+    audit_record(obj=clock, action="complete_late", actor=actor, from_state=ClockState.BREACHED,
+                 to_state=ClockState.BREACHED, reason=reason, now=now)
+    wake(CLOCKS)  # the sweep writes the breach escalation (breached_at set, not yet escalated)
+    pk = clock.pk
+    transaction.on_commit(lambda: clocks_breached.send(sender=Clock, clock_ids=[pk]))
+    transaction.on_commit(lambda: clock_transitioned.send(
+        sender=Clock, clock=clock, from_state=ClockState.RUNNING, to_state=ClockState.BREACHED))
+    return clock
+
+
+def clock_extend(*, clock_id: int, seconds: int, reason: str, actor: Any = None,
+                 now: datetime | None = None) -> Clock:
+    """Move an open clock's deadline (and warning time) later by `seconds`: time that must not
+    count against the promise and was not paused when it passed (a force-majeure event recorded
+    after the fact). Audited with the deadline before and after."""
+    now = now or timezone.now()
+    if seconds <= 0:
+        raise DomainError(_("An extension must be longer than zero."))
+    if not reason.strip():
+        raise DomainError(_("Say why the deadline moves."))
+    with transaction.atomic():
+        clock = Clock.objects.select_for_update().filter(pk=clock_id).first()
+        if clock is None:
+            raise DomainError(_("No such clock."))
+        if not clock.is_open:
+            raise ConflictError(_("A %(state)s clock cannot be extended.")
+                                % {"state": clock.get_state_display()})
+        before = clock.due_at
+        span = timedelta(seconds=seconds)
+        clock.due_at += span
+        clock.warn_at += span
+        clock.save(update_fields=["due_at", "warn_at"])
+        audit_record(obj=clock, action="extend", actor=actor, from_state=clock.state,
+                     to_state=clock.state, reason=reason, now=now,
+                     data={"seconds": seconds, "due_before": before.isoformat(),
+                           "due_after": clock.due_at.isoformat()})
+        wake(CLOCKS)
+    return clock
+
+
+def clock_exempt(*, clock_id: int, reason: str, actor: Any = None, now: datetime | None = None) -> Clock:
+    """A breach that does not count (force majeure): breached → cancelled, with the reason,
+    audited; `clock_breach_withdrawn` is sent after commit so its consequences are withdrawn.
+    Idempotent on a clock already exempted."""
+    if not reason.strip():
+        raise DomainError(_("Say why the breach is exempted."))
+    with transaction.atomic():
+        current = Clock.objects.select_for_update().filter(pk=clock_id).first()
+        if current is not None and current.state == ClockState.CANCELLED and current.breached_at:
+            return current
+        clock = _transition(clock_id=clock_id, method="exempt", actor=actor, reason=reason, now=now)
+        pk = clock.pk
+        transaction.on_commit(lambda: clock_breach_withdrawn.send(
+            sender=Clock, clock_id=pk, reason=reason, to_state=ClockState.CANCELLED))
+    return clock
 
 
 def clock_open_for(*, subject: models.Model, policy_code: str) -> Clock | None:

@@ -5,8 +5,8 @@ from rest_framework import serializers
 from customers.selectors import service_list
 from slaportal.api import IdField, ScopedPrimaryKeyRelatedField
 
-from ..choices import Cause, IncidentState, NoticeExemption, OutageKind
-from ..models import Incident, NoticeAttempt, Outage
+from ..choices import Cause, FacilityEventKind, FacilityScope, IncidentState, NoticeExemption, OutageKind
+from ..models import FacilityEvent, FacilityEventClock, FacilityEventScope, Incident, NoticeAttempt, Outage
 
 
 class IncidentFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -81,6 +81,9 @@ class ExemptInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class CallInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     reached = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    called_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="When the call was made (default: now). Its own time decides C4.")
 
 
 class OutageCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -111,3 +114,63 @@ class DowntimeOutputSerializer(serializers.Serializer):  # type: ignore[type-arg
     breached = serializers.BooleanField(allow_null=True)
     counted_outage_ids = serializers.ListField(child=serializers.IntegerField())
     excluded = serializers.DictField(child=serializers.CharField())
+
+
+# --- Facility events (staff only) ---------------------------------------------------------
+
+class FacilityScopeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    scope = serializers.ChoiceField(choices=FacilityScope.choices)
+    value = serializers.CharField(max_length=80)
+
+    class Meta:
+        model = FacilityEventScope
+        fields = ["scope", "value"]
+
+
+class FacilityReliefSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    policy = serializers.CharField(source="clock.policy.code", read_only=True)
+
+    class Meta:
+        model = FacilityEventClock
+        fields = ["clock", "policy", "action", "seconds", "at"]
+        read_only_fields = fields
+
+
+class FacilityEventOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    scopes = FacilityScopeSerializer(many=True, read_only=True)
+    outage_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FacilityEvent
+        fields = ["id", "title", "kind", "scopes", "started_at", "ended_at", "evidence", "cause",
+                  "cause_note", "cause_set_by", "cause_set_at", "recorded_by", "recorded_at",
+                  "outage_count"]
+        read_only_fields = fields
+
+    def get_outage_count(self, obj: FacilityEvent) -> int:
+        return obj.outages.count()
+
+
+class FacilityEventDetailOutputSerializer(FacilityEventOutputSerializer):
+    outages = OutageOutputSerializer(many=True, read_only=True)
+    clock_reliefs = FacilityReliefSerializer(many=True, read_only=True)
+
+    class Meta(FacilityEventOutputSerializer.Meta):
+        fields = [*FacilityEventOutputSerializer.Meta.fields, "outages", "clock_reliefs"]
+        read_only_fields = fields
+
+
+class FacilityEventCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    title = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=FacilityEventKind.choices)
+    scopes = FacilityScopeSerializer(many=True, help_text="Where: room / rack_row / uplink and the "
+                                     "value exactly as on the services.")
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    evidence = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+    cause = serializers.ChoiceField(choices=Cause.choices, required=False, allow_blank=True, default="")
+    cause_note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class FacilityEventEndInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    ended_at = serializers.DateTimeField()

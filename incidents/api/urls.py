@@ -16,4 +16,9 @@ urlpatterns = [
     path("outages/<int:pk>/classify/", views.OutageClassifyApi.as_view(), name="api-outage-classify"),
     path("downtime/<int:pk>/", views.DowntimeApi.as_view(), name="api-service-downtime"),
     path("webhooks/alerts/", views.WebhookApi.as_view(), name="api-webhook-alerts"),
+    path("facility-events/", views.FacilityEventCollectionApi.as_view(), name="api-facility-event-list"),
+    path("facility-events/<int:pk>/", views.FacilityEventDetailApi.as_view(), name="api-facility-event-detail"),
+    path("facility-events/<int:pk>/end/", views.FacilityEventEndApi.as_view(), name="api-facility-event-end"),
+    path("facility-events/<int:pk>/classify/", views.FacilityEventClassifyApi.as_view(),
+         name="api-facility-event-classify"),
 ]

@@ -19,13 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.selectors import service_list
-from slaportal.api import DetailSerializer, ReasonInputSerializer, get_scoped_or_404
+from slaportal.api import DetailSerializer, IsStaff, ReasonInputSerializer, get_scoped_or_404
 from slaportal.api import validated_input as _valid
 
 from .. import services
 from ..downtime import service_month_downtime
 from ..models import NoticeAttempt
-from ..selectors import incident_list, outage_list
+from ..selectors import facility_event_list, incident_list, outage_list
 from ..views import parse_month
 from ..webhooks import source_for_token, webhook_receive
 from .serializers import (
@@ -34,6 +34,10 @@ from .serializers import (
     DowntimeOutputSerializer,
     DowntimeQuerySerializer,
     ExemptInputSerializer,
+    FacilityEventCreateInputSerializer,
+    FacilityEventDetailOutputSerializer,
+    FacilityEventEndInputSerializer,
+    FacilityEventOutputSerializer,
     IncidentDetailOutputSerializer,
     IncidentFilterSerializer,
     IncidentOutputSerializer,
@@ -224,3 +228,61 @@ class WebhookApi(APIView):
             raise ParseError(_("The body is not valid JSON.")) from None
         result = webhook_receive(source=source, payload=payload)
         return Response(result.as_dict())
+
+
+class FacilityEventCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
+    """GET: facility events (staff only). POST: record one; it makes one outage per affected
+    active service with the event's cause (customers see those outages, not the event)."""
+
+    permission_classes = [IsAuthenticated, IsStaff]
+    serializer_class = FacilityEventOutputSerializer
+
+    def get_queryset(self) -> Any:
+        return facility_event_list(user=self.request.user)
+
+    @extend_schema(operation_id="facility_events_create", request=FacilityEventCreateInputSerializer,
+                   responses={201: FacilityEventDetailOutputSerializer, **ERRORS})
+    def post(self, request: Request) -> Response:
+        data = _valid(FacilityEventCreateInputSerializer, request)
+        data["scopes"] = [(s["scope"], s["value"]) for s in data["scopes"]]
+        event = services.facility_event_record(actor=request.user, **data)
+        return Response(FacilityEventDetailOutputSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class FacilityEventDetailApi(generics.RetrieveAPIView):  # type: ignore[type-arg]
+    """One facility event with its outages and the deadlines a force-majeure cause relieved."""
+
+    permission_classes = [IsAuthenticated, IsStaff]
+    serializer_class = FacilityEventDetailOutputSerializer
+
+    def get_queryset(self) -> Any:
+        return facility_event_list(user=self.request.user).prefetch_related(
+            "outages", "clock_reliefs__clock__policy")
+
+
+class FacilityEventEndApi(APIView):
+    """The event is over: its open outages end; clocks it paused under force majeure resume."""
+
+    permission_classes = [IsAuthenticated, IsStaff]
+
+    @extend_schema(request=FacilityEventEndInputSerializer,
+                   responses={200: FacilityEventDetailOutputSerializer, **ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        event = get_scoped_or_404(facility_event_list(user=request.user), pk=pk)
+        data = _valid(FacilityEventEndInputSerializer, request)
+        event = services.facility_event_end(event_id=event.pk, actor=request.user, **data)
+        return Response(FacilityEventDetailOutputSerializer(event).data)
+
+
+class FacilityEventClassifyApi(APIView):
+    """Set or change the cause of the event and of every outage it made (audited each)."""
+
+    permission_classes = [IsAuthenticated, IsStaff]
+
+    @extend_schema(request=ClassifyInputSerializer,
+                   responses={200: FacilityEventDetailOutputSerializer, **ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        event = get_scoped_or_404(facility_event_list(user=request.user), pk=pk)
+        data = _valid(ClassifyInputSerializer, request)
+        event = services.facility_event_classify(event_id=event.pk, actor=request.user, **data)
+        return Response(FacilityEventDetailOutputSerializer(event).data)

@@ -104,13 +104,16 @@ class ClockOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-a
                                           default=None)
     assignee = UserRefSerializer(read_only=True, allow_null=True)
     state = serializers.ChoiceField(choices=ClockState.choices, read_only=True)
+    breach_withdrawn = serializers.BooleanField(
+        read_only=True, help_text="Breached once, but the breach no longer stands: met, recorded "
+        "late (the event came before due_at), or exempted (force majeure). Consequences withdrawn.")
 
     class Meta:
         model = Clock
         fields = ["id", "label", "subject_type", "subject_id", "policy", "policy_name", "customer",
                   "customer_name", "contract", "assignee", "target", "unit", "calendar", "state",
                   "started_at", "due_at", "warn_at", "warned_at", "paused_at", "paused_seconds",
-                  "met_at", "breached_at", "cancelled_at", "completed_at"]
+                  "met_at", "breached_at", "cancelled_at", "completed_at", "breach_withdrawn"]
         read_only_fields = fields
 
     def get_subject_type(self, obj: Clock) -> str:

@@ -82,6 +82,35 @@ ACTION_LABELS = {
     "cancel": gettext_lazy("cancelled"), "breach": gettext_lazy("breached"), "warn": gettext_lazy("warning sent"),
     "complete_late": gettext_lazy("fulfilled late"), "propose": gettext_lazy("proposed"),
     "approve": gettext_lazy("approved"), "reject": gettext_lazy("rejected"), "apply": gettext_lazy("applied"),
+    "meet_in_time": gettext_lazy("met, recorded late (breach withdrawn)"),
+    "exempt": gettext_lazy("breach exempted"), "extend": gettext_lazy("deadline extended"),
+    "withdraw": gettext_lazy("withdrawn"),
+    "notice_missed": gettext_lazy("notice missed"),
+    "notice_miss_withdrawn": gettext_lazy("notice miss withdrawn"),
+    "notice_miss_no_credit": gettext_lazy("notice missed, nothing owed"),
+    "notice_credit_kept": gettext_lazy("day's deduction kept"),
+    "notice_reached_in_time": gettext_lazy("contact reached in time"),
+    "notice_call": gettext_lazy("call recorded"), "notice_exempt": gettext_lazy("notice exemption"),
+    "facility_event": gettext_lazy("facility event"),
+    "facility_event_end": gettext_lazy("facility event ended"),
+    "facility_event_classify": gettext_lazy("facility event classified"),
+    "force_majeure_relief": gettext_lazy("force majeure relief"),
+    # Month close and statements
+    "close": gettext_lazy("month closed"), "rejudge": gettext_lazy("re-judged"),
+    "issue": gettext_lazy("issued"),
+    # Installation orders
+    "item_done": gettext_lazy("checklist item done"), "item_undone": gettext_lazy("checklist item undone"),
+    "complete": gettext_lazy("completed"), "deadline_pending": gettext_lazy("deadline pending"),
+    "no_clock": gettext_lazy("no deadline clock"), "refund_none": gettext_lazy("no refund owed"),
+    "refund_proposed": gettext_lazy("refund proposed"), "refund_withdrawn": gettext_lazy("refund withdrawn"),
+    "repoint": gettext_lazy("moved to the installation order"),
+    "copy": gettext_lazy("copied to the installation order"),
+    # Incidents and outages
+    "end": gettext_lazy("ended"), "classify": gettext_lazy("cause classified"),
+    "reclassify": gettext_lazy("cause changed"), "reported": gettext_lazy("reported by the customer"),
+    "declare": gettext_lazy("emergency declared"), "acknowledge": gettext_lazy("acknowledged"),
+    "notice_no_contact": gettext_lazy("no contact to notify"),
+    "notice_call_unrecorded": gettext_lazy("call not recorded in time"),
 }
 
 
@@ -93,12 +122,40 @@ def audit_action(value: str) -> str:
 
 @register.filter
 def state_label(value: str) -> str:
-    """A clock or credit state code as its translated label."""
+    """A clock or credit state code (or another app's registered states) as its translated label."""
     if not value:
         return "—"
     from credits.choices import CreditState
 
-    for choices in (ClockState, CreditState):
+    for choices in (ClockState, CreditState, *STATE_CHOICES):
         if value in choices.values:
             return str(choices(value).label)
     return value
+
+
+# States of apps above this one (installation orders, monthly verdicts), registered in their
+# AppConfig.ready so the audit trail shows their labels without sla importing them.
+STATE_CHOICES: list[Any] = []
+
+
+def register_state_choices(choices: Any) -> None:
+    if choices not in STATE_CHOICES:
+        STATE_CHOICES.append(choices)
+
+
+@register.filter
+def comparison_label(value: str) -> str:
+    """lt → <, le → ≤ … (a page never shows the stored code)."""
+    from sla.choices import Comparison
+
+    return str(Comparison(value).label) if value in Comparison.values else (value or "")
+
+
+@register.filter
+def unit_label(value: str) -> str:
+    """minutes → 分钟, percent → %, in the reader's language."""
+    from sla.choices import Unit
+
+    if value == Unit.PERCENT:
+        return "%"
+    return str(Unit(value).label) if value in Unit.values else (value or "")

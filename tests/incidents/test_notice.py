@@ -124,13 +124,16 @@ def test_no_answer_moves_to_the_next_channel_then_the_next_contact(service_a, ca
         a2 = NoticeAttempt.objects.get(incident=d.incident, seq=2)
         assert (a2.contact, a2.channel, a2.address) == (second, "mobile", "13900000000")
         assert a2.notification.channel == "sms"
-        notification_send(notification_id=a2.notification_id)
+        with time_machine.travel(T0 + timedelta(minutes=3, seconds=30), tick=False):
+            notification_send(notification_id=a2.notification_id)
         notices_advance(now=T0 + timedelta(minutes=4))
     a2.refresh_from_db()
     assert a2.outcome == NoticeOutcome.FAILED and "gateway refused" in a2.detail
     a3 = NoticeAttempt.objects.get(incident=d.incident, seq=3)
     assert (a3.contact, a3.channel) == (second, "email")
-    notification_send(notification_id=a3.notification_id)  # locmem: accepted by the mail server
+    # locmem: accepted by the mail server at 14:04:30 (the acceptance's own time decides C4)
+    with time_machine.travel(T0 + timedelta(minutes=4, seconds=30), tick=False):
+        notification_send(notification_id=a3.notification_id)
     notices_advance(now=T0 + timedelta(minutes=5))
     a3.refresh_from_db()
     assert a3.outcome == NoticeOutcome.DELIVERED

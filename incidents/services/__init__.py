@@ -3,16 +3,21 @@ first notice), ending outages, the notice attempts and their escalation, the mis
 exemptions, acknowledgement, classification of causes, resolution and closing.
 
 Each service takes the incident row lock before a transition, audits in the same transaction, and
-leaves sending to notifications (queued after commit)."""
+leaves sending to notifications (queued after commit).
+
+A package (STYLE: a services module past ~500 lines): facility events and force majeure live in
+`facility.py`; every public name is importable from `incidents.services` as before. (The emergency,
+notice and outage parts could move to sub-modules the same way.)"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,7 +40,7 @@ from sla.models import Clock
 from sla.services import clock_cancel_for, clock_meet, clock_open_for, clock_start
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
 
-from .choices import (
+from ..choices import (
     COUNTED_CAUSES,
     OPEN_OUTCOMES,
     SUCCESS_OUTCOMES,
@@ -48,8 +53,8 @@ from .choices import (
     OutageSource,
     ReportChannel,
 )
-from .downtime import TZ
-from .models import Incident, NoticeAttempt, Outage
+from ..downtime import TZ
+from ..models import Incident, NoticeAttempt, Outage
 
 logger = logging.getLogger(__name__)
 
@@ -446,8 +451,6 @@ def notice_plan(*, customer: Customer, at: datetime) -> list[tuple[AuthorizedCon
 
 
 def _c4_latest(inc: Incident) -> Clock | None:
-    from django.contrib.contenttypes.models import ContentType
-
     return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(Incident),
                                  object_id=inc.pk, policy__code=C4)
             .exclude(state=ClockState.CANCELLED).order_by("-started_at", "-pk").first())
@@ -536,10 +539,16 @@ def _notice_failed(*, attempt: NoticeAttempt, now: datetime) -> NoticeAttempt | 
 
 
 def notice_call_record(*, attempt_id: int, reached: bool, actor: Any, note: str = "",
-                       now: datetime | None = None) -> NoticeAttempt:
-    """The engineer called the contact: reached meets C4; no answer moves to the next channel."""
+                       called_at: datetime | None = None, now: datetime | None = None) -> NoticeAttempt:
+    """The engineer called the contact: reached meets C4; no answer moves to the next channel.
+
+    `called_at` is when the call was made, as the engineer gives it (default: now, the time it is
+    recorded). The call's own time decides the clock (SPEC: a call made at 14:59 and recorded at
+    15:03 meets a 15:00 deadline); the record keeps both times (finished_at is the call, the audit
+    row is written at the recording time with `called_at` in its data)."""
     _require(actor, *INCIDENT_ACTORS)
     now = now or timezone.now()
+    called_at = called_at or now
     with transaction.atomic():
         a = NoticeAttempt.objects.select_for_update().filter(pk=attempt_id).first()
         if a is None:
@@ -547,13 +556,20 @@ def notice_call_record(*, attempt_id: int, reached: bool, actor: Any, note: str 
         if a.outcome != NoticeOutcome.AWAITING_CALL:
             raise ConflictError(_("This attempt is already recorded as %(outcome)s.")
                                 % {"outcome": a.get_outcome_display()})
+        if called_at > now:
+            msg = _("The call cannot have been made in the future.")
+            raise DomainError(msg, field_errors={"called_at": [msg]})
+        if called_at < a.started_at:
+            msg = _("The call cannot have been made before the attempt started.")
+            raise DomainError(msg, field_errors={"called_at": [msg]})
         a.outcome = NoticeOutcome.REACHED if reached else NoticeOutcome.NO_ANSWER
-        a.finished_at, a.recorded_by, a.detail = now, actor, note[:500]
+        a.finished_at, a.recorded_by, a.detail = called_at, actor, note[:500]
         a.save(update_fields=["outcome", "finished_at", "recorded_by", "detail"])
         audit_record(obj=a.incident, action="notice_call", actor=actor, reason=note, now=now,
-                     data={"attempt": a.pk, "contact": a.contact_id, "outcome": a.outcome})
+                     data={"attempt": a.pk, "contact": a.contact_id, "outcome": a.outcome,
+                           "called_at": called_at.isoformat(), "recorded_at": now.isoformat()})
         if reached:
-            _notice_succeeded(attempt=a, actor=actor, now=now)
+            _notice_succeeded(attempt=a, actor=actor, now=called_at)
         elif not _superseded(a):
             _notice_failed(attempt=a, now=now)
     return a
@@ -617,44 +633,135 @@ def notices_advance(*, now: datetime | None = None) -> int:
     return moved
 
 
+def _c4_credit_key(*, customer_id: int, day: date) -> str:
+    return f"C4:customer:{customer_id}:{day.isoformat()}"
+
+
+def _c4_day_credits(*, customer_id: int, day: date) -> Any:
+    """The C4 credits of one customer and day, newest first: the one of the day's dedupe key
+    and, after a withdrawal, its successors (key + ":2", ":3"…)."""
+    from credits.models import Credit
+
+    key = _c4_credit_key(customer_id=customer_id, day=day)
+    return Credit.objects.filter(Q(dedupe_key=key) | Q(dedupe_key__startswith=f"{key}:")).order_by("-pk")
+
+
+def _c4_day_credit_live(*, customer_id: int, day: date) -> Any:
+    from credits.choices import LIVE_CREDIT_STATES
+
+    return _c4_day_credits(customer_id=customer_id, day=day).filter(state__in=LIVE_CREDIT_STATES).first()
+
+
 def notice_miss_record(*, clock_id: int, now: datetime | None = None) -> Any:
     """C4 breached: record the miss on the incident and, unless an exemption applies, propose one
     day's rent as a credit — at most one per customer and calendar day (Asia/Shanghai), however
-    many notices were missed that day (the credit's dedupe key)."""
+    many notices were missed that day (the credit's dedupe key).
+
+    The miss is always recorded. When one day's rent rounds to 0.00 nothing is owed: no credit
+    is proposed and the audit trail says why. Locks the incident, then the clock (the order the
+    notice services use), so a late "reached" arriving meanwhile is seen either before (nothing
+    to record) or after (it withdraws what this wrote)."""
     now = now or timezone.now()
-    clock = Clock.objects.select_related("policy").filter(pk=clock_id).first()
-    if clock is None or clock.policy.code != C4 or clock.state != ClockState.BREACHED:
+    first = Clock.objects.select_related("policy").filter(pk=clock_id).first()
+    if first is None or first.policy.code != C4:
         return None
     with transaction.atomic():
-        inc = _locked(clock.object_id)
+        inc = _locked(first.object_id)
+        clock = Clock.objects.select_for_update().get(pk=clock_id)
+        if clock.state != ClockState.BREACHED:
+            return None
         if _reached_in_time(clock):
             audit_record(obj=inc, action="notice_reached_in_time", now=now, data={"clock": clock.pk})
             return None
         if inc.notice_missed_at is None:
             inc.notice_missed_at = clock.breached_at or now
             inc.save(update_fields=["notice_missed_at"])
-        audit_record(obj=inc, action="notice_missed", now=now, data={"clock": clock.pk})
+        audit_record(obj=inc, action="notice_missed", now=now, data={"clock": clock.pk},
+                     reason=f"未在期限 {timezone.localtime(clock.due_at, TZ):%Y-%m-%d %H:%M:%S} 前通知到授权人")
         if inc.notice_exemption:
             return None
         contract = inc.service.contract
         # The day (and month, for the rent) of the miss: when the promised time ran out.
         day = timezone.localtime(clock.due_at, TZ).date()
+        amount = contract.one_day_rent(day.year, day.month)
+        if amount <= 0:
+            audit_record(obj=inc, action="notice_miss_no_credit", now=now,
+                         data={"clock": clock.pk, "day": day.isoformat(), "amount": str(amount)},
+                         reason=f"{day:%Y-%m-%d} 的一日租金为 {amount} 元，无应扣金额，不提出赔偿")
+            return None
+        live = _c4_day_credit_live(customer_id=inc.customer_id, day=day)
+        if live is not None:
+            return live  # one deduction per calendar day however many notices were missed
+        # A withdrawn credit keeps its dedupe key: a later miss on the same day needs a new key.
+        n = _c4_day_credits(customer_id=inc.customer_id, day=day).count()
+        key = _c4_credit_key(customer_id=inc.customer_id, day=day)
         return credit_propose(
             contract=contract, policy_code=C4, kind=CreditKind.DEDUCT_DAY_RENT, period=day,
-            amount=contract.one_day_rent(day.year, day.month), evidence=clock,
+            amount=amount, evidence=clock,
             note=_("Emergency notice for %(number)s not given within the promised time. "
                    "Payable on the customer's claim; one deduction per calendar day.")
             % {"number": inc.number},
-            dedupe_key=f"C4:customer:{inc.customer_id}:{day.isoformat()}", now=now)
+            dedupe_key=key if n == 0 else f"{key}:{n + 1}", now=now)
+
+
+def notice_miss_withdraw(*, clock_id: int, reason: str, now: datetime | None = None) -> Incident | None:
+    """A breached C4 clock is no longer a breach (met, recorded late; or exempted): withdraw what
+    the breach caused, with the reason, audited. The incident's miss is cleared (its history
+    stays in the audit trail) unless another breached notice of the same incident remains; the
+    day's credit is withdrawn (credits.credit_withdraw) unless another notice of the same customer
+    is still missed that day (one credit covers every miss of a day: it is kept, unchanged) or
+    it is already applied (on the bill: an audit note says a reversing entry is needed)."""
+    from credits.choices import CreditState
+    from credits.services import credit_withdraw
+
+    now = now or timezone.now()
+    first = Clock.objects.select_related("policy").filter(pk=clock_id).first()
+    if first is None or first.policy.code != C4:
+        return None
+    with transaction.atomic():
+        inc = _locked(first.object_id)
+        clock = Clock.objects.select_for_update().get(pk=clock_id)
+        if clock.state == ClockState.BREACHED:
+            return inc  # nothing was withdrawn after all
+        ct = ContentType.objects.get_for_model(Incident)
+        c4 = Clock.objects.filter(policy__code=C4, content_type=ct)
+        still = c4.filter(object_id=inc.pk, state=ClockState.BREACHED).exclude(pk=clock.pk)
+        if inc.notice_missed_at is not None:
+            before = inc.notice_missed_at
+            other = still.order_by("breached_at").values_list("breached_at", flat=True).first()
+            inc.notice_missed_at = other
+            inc.save(update_fields=["notice_missed_at"])
+            audit_record(obj=inc, action="notice_miss_withdrawn", reason=reason, now=now,
+                         data={"clock": clock.pk, "missed_at": before.isoformat(),
+                               "still_missed_at": other.isoformat() if other else None})
+        day = timezone.localtime(clock.due_at, TZ).date()
+        credit = _c4_day_credit_live(customer_id=inc.customer_id, day=day)
+        if credit is None:
+            return inc
+        start = datetime.combine(day, time.min, tzinfo=TZ)
+        others = c4.filter(customer_id=inc.customer_id, state=ClockState.BREACHED,
+                           due_at__gte=start, due_at__lt=start + timedelta(days=1)).exclude(pk=clock.pk)
+        if Incident.objects.filter(pk__in=others.values("object_id"), notice_missed_at__isnull=False,
+                                   notice_exemption="").exists():
+            audit_record(obj=inc, action="notice_credit_kept", now=now, data={"credit": credit.pk},
+                         reason=f"同日（{day:%Y-%m-%d}）该客户仍有其他未按时通知，一日租金扣减保留")
+            return inc
+        if credit.state == CreditState.APPLIED:
+            audit_record(obj=inc, action="notice_credit_kept", now=now, data={"credit": credit.pk},
+                         reason="该扣减已入账（已执行），不能撤回，需冲正处理；未再提出新的赔偿")
+            return inc
+        credit_withdraw(credit_id=credit.pk, reason=reason, now=now)
+    return inc
 
 
 def _reached_in_time(clock: Clock) -> bool:
-    """A contact was reached by the deadline, but the notices task (every few seconds) had not
-    yet seen the delivery when the sweep (every second) breached the clock: not a miss."""
+    """A contact was reached before the deadline (strictly: at due_at exactly is a miss), but the
+    notices task (every few seconds) had not yet seen the delivery when the sweep (every second)
+    breached the clock: not a miss."""
     return NoticeAttempt.objects.filter(clock=clock).filter(
-        Q(outcome__in=SUCCESS_OUTCOMES, finished_at__lte=clock.due_at)
+        Q(outcome__in=SUCCESS_OUTCOMES, finished_at__lt=clock.due_at)
         | Q(outcome=NoticeOutcome.PENDING, notification__status=Status.SENT,
-            notification__finished_at__lte=clock.due_at)).exists()
+            notification__finished_at__lt=clock.due_at)).exists()
 
 
 def notice_exempt(*, incident_id: int, exemption: str, note: str, actor: Any,
@@ -662,6 +769,13 @@ def notice_exempt(*, incident_id: int, exemption: str, note: str, actor: Any,
     """Record that the notice promise does not apply (seed 第四条): contact details outdated or
     wrong through the customer's fault, or force majeure. An open C4 clock is cancelled."""
     _require(actor, *INCIDENT_ACTORS)
+    return _notice_exempt(incident_id=incident_id, exemption=exemption, note=note, actor=actor, now=now)
+
+
+def _notice_exempt(*, incident_id: int, exemption: str, note: str, actor: Any,
+                   now: datetime | None = None) -> Incident:
+    """notice_exempt without the role check, for a force-majeure facility event recorded by
+    data-centre staff (the event, not the person, is the ground for the exemption)."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     if exemption not in NoticeExemption.values:
@@ -683,3 +797,16 @@ def notice_exempt(*, incident_id: int, exemption: str, note: str, actor: Any,
         NoticeAttempt.objects.filter(incident=inc, outcome__in=OPEN_OUTCOMES).update(
             outcome=NoticeOutcome.CANCELLED, finished_at=now)
     return inc
+
+
+# Facility events and force majeure (a sub-domain of its own; same public names from here).
+from .facility import (  # noqa: E402
+    affected_clocks,
+    facility_event_classify,
+    facility_event_end,
+    facility_event_record,
+    facility_event_services,
+)
+
+__all__ = ["affected_clocks", "facility_event_classify", "facility_event_end", "facility_event_record",
+           "facility_event_services"]
