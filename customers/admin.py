@@ -1,7 +1,7 @@
 """Admin for customers. Every write goes through customers.services, so the admin obeys the same
 rules as the pages and the API and every change is audited with old and new values: a new
-contract starts its C3 clock, the MRTG secret is write-only (and only "changed" in the audit),
-a contract with clocks is never deleted."""
+service opens its installation order (C3, orders app, after commit), the MRTG secret is
+write-only (and only "changed" in the audit), a contract with clocks is never deleted."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -51,24 +50,13 @@ class CustomerAdmin(ServiceModelAdmin):
 
 
 class ContractAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    # Any signing date is accepted: nothing is computed from it here. The installation deadline
+    # (C3) is computed on each service's installation order; a year the working-day calendar
+    # does not know leaves that order's deadline pending (shown on the order), never a 500.
     class Meta:
         model = Contract
         fields = ("customer", "number", "signed_at", "starts_on", "term_months", "monthly_fee",
                   "installation_fee", "exclude_unreported_outages")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        signed_at = data.get("signed_at")
-        if self.instance.pk is None and signed_at is not None:
-            # The installation deadline (C3) is computed from the signing date; a year the
-            # working-day calendar does not know is a clear error here, not a silent guess.
-            from sla.calendars import CalendarYearUnknown, add_working_days
-
-            try:
-                add_working_days(signed_at, 1)
-            except CalendarYearUnknown as e:
-                raise ValidationError({"signed_at": str(e.message)}) from None
-        return data
 
 
 @admin.register(Contract)
@@ -134,7 +122,8 @@ class AuthorizedContactAdminForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = AuthorizedContact
         fields = ("customer", "name", "office_phone", "mobile", "pager", "fax", "email", "channels",
-                  "priority", "language", "mrtg_username", "valid_from", "valid_until", "active")
+                  "priority", "language", "mrtg_username", "receives_statements", "valid_from",
+                  "valid_until", "active")
 
 
 @admin.register(AuthorizedContact)

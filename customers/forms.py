@@ -75,14 +75,14 @@ class ContactForm(forms.Form):
 
 
 class ContractForm(forms.Form):
-    """A signed contract. The service rejects negative fees and a signing date whose working-day
-    calendar is unknown (the installation deadline could not be computed)."""
+    """A signed contract. The service rejects negative fees; the installation deadline (C3) is
+    computed on each hosting service's installation order from the signing time."""
 
     number = forms.CharField(label=_("Contract number"), max_length=60)
     signed_at = forms.DateTimeField(
         label=_("Signed at"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Asia/Shanghai time. The initial-installation clock starts here."))
+        help_text=_("Asia/Shanghai time. The installation orders' deadlines (C3) count from here."))
     starts_on = forms.DateField(label=_("Starts on"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}),
                                 help_text=_("Defaults to the signing date."))

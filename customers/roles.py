@@ -16,6 +16,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sla.view_clock", "sla.view_slapolicy", "credits.view_credit", "credits.add_credit",
         "notifications.view_notification", "complaints.view_complaint",
         "operations.view_operationrequest", "operations.add_operationrequest",
+        "orders.view_installationorder",
     ],
     Role.ENGINEER: [
         "access_requests.view_visit",
@@ -25,11 +26,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notifications.view_notification", "complaints.view_complaint",
         "operations.view_operationrequest", "operations.add_operationrequest",
         "operations.view_authorization", "operations.view_phoneattempt",
+        "orders.view_installationorder", "orders.change_installationorder",
     ],
     Role.DC_STAFF: [
         "access_requests.view_visit", "access_requests.add_visit", "access_requests.change_visit",
         "access_requests.view_room", "access_requests.view_datacentre",
         "customers.view_customer", "customers.view_service", "sla.view_clock",
+        "orders.view_installationorder",
     ],
     Role.MANAGER: [
         "access_requests.view_visit", "access_requests.add_visit", "access_requests.change_visit",
@@ -50,6 +53,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "operations.view_operationrequest", "operations.add_operationrequest",
         "operations.view_authorization", "operations.view_phoneattempt",
         "operations.view_phoneauthlock",
+        "orders.view_installationorder", "orders.change_installationorder",
+        "settlement.view_monthclose", "settlement.view_judgement", "settlement.view_monthlystatement",
     ],
 }
 

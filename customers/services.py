@@ -61,11 +61,10 @@ def contract_create(
     starts_on: Any = None, exclude_unreported_outages: bool = True, actor: Any = None,
     now: datetime | None = None,
 ) -> Contract:
-    """Record a signed contract and start its initial-installation clock (C3: within the
-    policy's working days after signing). All or nothing: a contract whose installation
-    deadline cannot be computed (an unknown calendar year) is not saved."""
-    from sla.services import clock_start
-
+    """Record a signed contract. Its initial-installation promise (C3) runs on the installation
+    order of each hosting service added under it (orders app), not on the contract: a contract
+    has nothing to install until it has a service, and any signing date can be recorded (a
+    year the working-day calendar does not know yet only leaves the orders' deadlines pending)."""
     contract = Contract(
         customer=customer, number=number, signed_at=signed_at, monthly_fee=monthly_fee,
         installation_fee=installation_fee, term_months=term_months,
@@ -75,9 +74,6 @@ def contract_create(
     _validated(contract)
     with transaction.atomic():
         audited_save(obj=contract, fields=CONTRACT_FIELDS, data={}, actor=actor, now=now)
-        clock_start(subject=contract, policy_code="C3", contract=contract, started_at=signed_at,
-                    label=_("Initial installation of %(number)s") % {"number": number},
-                    actor=actor, reason="contract signed", now=now)
     return contract
 
 
@@ -122,26 +118,44 @@ SERVICE_FIELDS = ("contract", "kind", "name", "specialist", "engineer", "room", 
 
 def service_create(*, contract: Contract, kind: str, name: str, specialist: Any = None,
                    engineer: Any = None, room: str = "", rack_row: str = "", uplink: str = "",
-                   actor: Any = None) -> Service:
+                   actor: Any = None, now: datetime | None = None) -> Service:
     """A new service under a contract (its customer is the contract's)."""
     return service_save(data={"contract": contract, "kind": kind, "name": name,
                               "specialist": specialist, "engineer": engineer, "room": room,
-                              "rack_row": rack_row, "uplink": uplink}, actor=actor)
+                              "rack_row": rack_row, "uplink": uplink}, actor=actor, now=now)
 
 
 def service_save(*, data: dict[str, Any], service: Service | None = None, actor: Any = None,
                  now: datetime | None = None) -> Service:
     """Create or change a service. It may move to another contract of the same customer, never
-    to another customer's (its outages, incidents and credits stay that customer's)."""
+    to another customer's (its outages, incidents and credits stay that customer's). A new
+    service is announced after commit (signals.service_created): the orders app opens its
+    installation order and starts C3 there."""
     obj = service or Service()
+    creating = obj.pk is None
     new_contract = data.get("contract")
     if obj.pk is not None and new_contract is not None and new_contract.customer_id != obj.customer_id:
         raise DomainError(_("Please correct the errors below."), field_errors={
             "contract": [_("A service cannot move to another customer's contract.")]})
     if new_contract is not None:
         obj.customer_id = new_contract.customer_id
-    audited_save(obj=obj, fields=SERVICE_FIELDS, data=data, actor=actor, now=now)
+    with transaction.atomic():
+        audited_save(obj=obj, fields=SERVICE_FIELDS, data=data, actor=actor, now=now)
+        if creating:
+            _announce_service(obj, actor=actor, now=now)
     return obj
+
+
+def _announce_service(service: Service, *, actor: Any, now: datetime | None) -> None:
+    from .signals import service_created
+
+    created_at = now or timezone.now()
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    service_id = service.pk
+    # robust: the service is committed whatever a listener does; a listener that fails is logged
+    # (and orders.tasks.reconcile opens any installation order that is missing).
+    transaction.on_commit(lambda: service_created.send(
+        sender=Service, service_id=service_id, created_at=created_at, actor_id=actor_id), robust=True)
 
 
 def service_delete(*, service: Service, actor: Any = None, now: datetime | None = None) -> None:

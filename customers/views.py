@@ -65,7 +65,9 @@ def customer_sections(user: Any, customer: Customer) -> dict[str, Any]:
     return {
         "customer": customer,
         "contracts": contracts if staff_may_view(user, "customers.view_contract") else contracts.none(),
-        "services": service_list(user=user).filter(customer=customer),
+        # The installation order of each hosting service (orders app, by its reverse relation: no
+        # import of a higher app) in the same query; the table links it.
+        "services": service_list(user=user).filter(customer=customer).select_related("installation_order"),
         "contacts": with_channel_labels(contacts if staff_may_view(user, "customers.view_authorizedcontact")
                                         else contacts.none()),
         "can_manage_contacts": can_manage_contacts(user, customer),
@@ -139,7 +141,8 @@ def contact_edit(request: HttpRequest, customer_pk: int, pk: int) -> HttpRespons
 
 @login_required
 def contract_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
-    """Managers record a signed contract; its installation clock (C3) starts with it."""
+    """Managers record a signed contract. The installation promise (C3) runs on the installation
+    order each hosting service added under it opens (orders app)."""
     customer = get_object_or_404(customer_list(user=request.user), pk=customer_pk)
     if not can_add_contract(request.user):
         raise PermissionDenied
@@ -157,8 +160,8 @@ def contract_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
                 # CalendarYearUnknown names the calendar; on this form that is the signing date.
                 form_add_domain_error(form, e, aliases={"calendar": "signed_at"})
             else:
-                messages.success(request, _("Contract %(number)s was recorded; its installation "
-                                            "clock is running.") % {"number": contract.number})
+                messages.success(request, _("Contract %(number)s was recorded.")
+                                 % {"number": contract.number})
                 return redirect("customers:detail", customer.pk)
     else:
         form = ContractForm()

@@ -1,1 +1,107 @@
-"""Models of the orders app."""
+"""Installation orders (promise C3, seed 000 §3 初装保证): one per hosting service, with the
+checklist of installation work its kind needs and the C3 clock that runs on it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .choices import ChecklistCode, OrderState, PauseReason
+
+S = OrderState
+
+
+class InstallationOrder(ConcurrentTransitionMixin, models.Model):
+    """The initial installation of one service (rental, colocation or rack rental). Created when
+    the service is; completed when every checklist item is done and the engineer confirms."""
+
+    service = models.OneToOneField("customers.Service", on_delete=models.PROTECT,
+                                   related_name="installation_order", verbose_name=_("service"))
+    contract = models.ForeignKey("customers.Contract", on_delete=models.PROTECT,
+                                 related_name="installation_orders", verbose_name=_("contract"))
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
+                                 related_name="installation_orders", verbose_name=_("customer"))
+    state = FSMField(_("state"), default=S.OPEN, choices=S.choices, protected=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"))
+    # Set while the C3 deadline cannot be computed because the working-day calendar of this year
+    # is not known yet; orders.tasks.start_pending_clocks starts the clock once it is entered.
+    deadline_pending_year = models.PositiveSmallIntegerField(
+        _("deadline pending: calendar year missing"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    pause_reason = models.CharField(_("pause reason"), max_length=32, choices=PauseReason.choices,
+                                    blank=True)
+    pause_note = models.TextField(_("pause note"), blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+", verbose_name=_("completed by"))
+    completion_note = models.TextField(_("confirmation note"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("installation order")
+        verbose_name_plural = _("installation orders")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "state"], name="order_customer_state"),
+            models.Index(fields=["-created_at", "-id"], name="order_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"IO-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (S.OPEN, S.PAUSED)
+
+    # --- transitions: fields and timestamps only; services lock, audit and move the clock.
+    @transition(field=state, source=S.OPEN, target=S.PAUSED)
+    def pause(self, *, at, reason: str, note: str) -> None:  # type: ignore[no-untyped-def]
+        self.paused_at = at
+        self.pause_reason = reason
+        self.pause_note = note
+
+    @transition(field=state, source=S.PAUSED, target=S.OPEN)
+    def resume(self, *, at) -> None:  # type: ignore[no-untyped-def]
+        self.paused_at = None
+        self.pause_reason = ""
+        self.pause_note = ""
+
+    @transition(field=state, source=[S.OPEN, S.PAUSED], target=S.COMPLETED)
+    def complete(self, *, at, by, note: str) -> None:  # type: ignore[no-untyped-def]
+        self.completed_at = at
+        self.completed_by = by
+        self.completion_note = note
+        self.paused_at = None
+
+    @transition(field=state, source=[S.OPEN, S.PAUSED], target=S.CANCELLED)
+    def cancel(self, *, at) -> None:  # type: ignore[no-untyped-def]
+        self.cancelled_at = at
+        self.paused_at = None
+
+
+class ChecklistItem(models.Model):
+    """One piece of installation work (server hardware, system software, power, network)."""
+
+    order = models.ForeignKey(InstallationOrder, on_delete=models.PROTECT, related_name="items",
+                              verbose_name=_("installation order"))
+    code = models.CharField(_("item"), max_length=20, choices=ChecklistCode.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+", verbose_name=_("done by"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["order", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "code"], name="checklist_item_unique")]
+
+    def __str__(self) -> str:
+        return str(self.get_code_display())
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None

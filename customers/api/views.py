@@ -18,10 +18,8 @@ from rest_framework.response import Response
 
 from customers import selectors, services
 from customers.models import AuthorizedContact, Contract, Customer, Service
-from sla.calendars import CalendarYearUnknown
 from slaportal.api import ERRORS, FilterSet, IdFilter, ManagerWrites, StaffNeedsViewPerm, get_scoped_or_404
 from slaportal.api import validated_input as _valid
-from slaportal.errors import DomainError
 
 from .serializers import (
     ContactCreateInputSerializer,
@@ -86,8 +84,9 @@ class ContractFilter(FilterSet):
 
 
 class ContractCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
-    """GET: contracts the user may see. POST: record a signed contract and start its
-    installation clock (managers); all or nothing."""
+    """GET: contracts the user may see. POST: record a signed contract (managers). The
+    installation deadline (C3) runs on each hosting service's installation order, opened when the
+    service is added."""
 
     permission_classes = [IsAuthenticated, StaffNeedsViewPerm, ManagerWrites]
     view_perm = "customers.view_contract"
@@ -101,12 +100,7 @@ class ContractCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
                    responses={201: ContractOutputSerializer, **ERRORS})
     def post(self, request: Request) -> Response:
         data = _valid(ContractCreateInputSerializer, request)
-        try:
-            contract = services.contract_create(**data, actor=request.user)
-        except CalendarYearUnknown as e:
-            # The year is unknown because of the signing date the user typed: say so there too.
-            raise DomainError(e.message, code=e.code,
-                              field_errors={"signed_at": e.field_errors["calendar"], **e.field_errors})
+        contract = services.contract_create(**data, actor=request.user)
         return Response(ContractOutputSerializer(contract).data, status=status.HTTP_201_CREATED)
 
 

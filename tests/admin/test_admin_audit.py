@@ -92,7 +92,8 @@ def test_contract_added_in_admin_is_audited_with_its_values(admin_client):
     changed = entry.data["changed"]
     assert entry.action == "create"
     assert changed["customer"] == [None, customer.pk] and changed["monthly_fee"] == [None, "2000.00"]
-    assert Clock.objects.filter(contract=contract, policy__code="C3").exists()
+    # C3 runs on the installation orders of the contract's services, not on the contract.
+    assert not Clock.objects.filter(contract=contract, policy__code="C3").exists()
 
 
 def test_service_edit_in_admin_is_audited(admin_client, root):
@@ -207,10 +208,18 @@ def test_contract_policy_override_added_and_changed_in_admin_is_audited(admin_cl
 # --- refusals are form errors, not 500s, and write nothing -----------------------------------
 
 @pytest.fixture
-def signed_contract(db):  # type: ignore[no-untyped-def]
-    """A contract recorded through the service: its C3 installation clock is running."""
-    return contract_create(customer=f.CustomerFactory(), number="HT-CLOCK-1",
-                           signed_at=datetime(2026, 3, 2, 10, 0, tzinfo=TZ), monthly_fee=Decimal("1000.00"))
+def signed_contract(db, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """A contract recorded through the service with a hosting service: the C3 clock of that
+    service's installation order is running, counted from the signing date."""
+    from customers.services import service_create
+
+    signed = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
+    contract = contract_create(customer=f.CustomerFactory(), number="HT-CLOCK-1", signed_at=signed,
+                               monthly_fee=Decimal("1000.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        service_create(contract=contract, kind="colocation", name="托管 CLOCK-1", now=signed)
+    assert Clock.objects.filter(contract=contract, policy__code="C3").exists()
+    return contract
 
 
 def test_changing_the_signing_date_of_a_contract_with_a_clock_is_a_form_error(admin_client, signed_contract):

@@ -59,12 +59,17 @@ def test_started_at_in_the_past_counts_from_the_event(contract):
     assert c.due_at == T0 + timedelta(hours=22)
 
 
-def test_c3_from_a_contract_signed_before_national_day_2025(db):
+def test_c3_from_a_contract_signed_before_national_day_2025(db, django_capture_on_commit_callbacks):
+    from customers.services import service_create
+
     cust = f.CustomerFactory()
     signed = datetime(2025, 9, 30, 16, 30, tzinfo=TZ)
     contract = contract_create(customer=cust, number="HT-2025-0930", signed_at=signed,
                                monthly_fee=Decimal("3100.00"), installation_fee=Decimal("800.00"))
-    c = Clock.objects.get(policy__code="C3", object_id=contract.pk)
+    # C3 runs on the installation order the contract's hosting service opens (orders app).
+    with django_capture_on_commit_callbacks(execute=True):
+        service_create(contract=contract, kind="colocation", name="托管 0930", now=signed)
+    c = Clock.objects.get(policy__code="C3", contract=contract)
     # 3rd working day strictly after 09-30 is the make-up Saturday 10-11; due by its 24:00.
     assert c.due_at == datetime(2025, 10, 12, 0, 0, tzinfo=TZ)
     assert c.started_at == signed and c.calendar == "cn-workdays"

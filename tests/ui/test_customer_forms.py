@@ -108,21 +108,28 @@ def test_contract_with_negative_fee_is_a_form_error(customer_a, manager):  # typ
     assert not Contract.objects.exists() and not Clock.objects.exists()
 
 
-def test_contract_signed_in_an_unknown_calendar_year_is_refused_whole(customer_a, manager):  # type: ignore[no-untyped-def]
+def test_contract_signed_in_an_unknown_calendar_year_is_recorded(customer_a, manager):  # type: ignore[no-untyped-def]
+    # Nothing is computed from the signing date when the contract is recorded: the installation
+    # orders of its services carry the deadline (pending while the year is unknown).
     r = login(manager).post(reverse("customers:contract_create", args=[customer_a.pk]),
                             contract_post(signed_at="2031-03-03T10:00"))
-    assert r.status_code == 200
-    html = r.content.decode()
-    assert "2031 年的工作日历尚未录入" in html
-    assert "工作日历未涵盖 2031 年。" in r.context["form"].errors["signed_at"]
-    assert not Contract.objects.exists() and not Clock.objects.exists()
+    assert r.status_code == 302
+    assert Contract.objects.get().signed_at.year == 2031 and not Clock.objects.exists()
 
 
-def test_contract_created_starts_installation_clock(customer_a, manager):  # type: ignore[no-untyped-def]
+def test_contract_created_starts_no_clock_its_services_orders_do(customer_a, manager,  # type: ignore[no-untyped-def]
+                                                                 django_capture_on_commit_callbacks):
+    from customers.services import service_create
+    from orders.models import InstallationOrder
+
     r = login(manager).post(reverse("customers:contract_create", args=[customer_a.pk]), contract_post())
     assert r.status_code == 302
     contract = Contract.objects.get()
+    assert not Clock.objects.filter(contract=contract).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        service_create(contract=contract, kind="rack", name="机柜 UI-1", actor=manager,
+                       now=contract.signed_at)
     clock = Clock.objects.get(contract=contract)
-    assert clock.policy.code == "C3"
+    assert clock.policy.code == "C3" and clock.subject == InstallationOrder.objects.get(contract=contract)
     # 2026-03-02 is a Monday: the 3rd working day after it is Thursday 03-05, due at 24:00.
     assert clock.due_at.isoformat().startswith("2026-03-05T16:00:00")  # 24:00 Shanghai in UTC
