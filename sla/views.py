@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_for
@@ -19,9 +19,10 @@ from slaportal.downloads import as_download
 from slaportal.ui import filter_values, paginate, querystring_without_page, require_staff
 
 from . import selectors
+from .breaches import breach_dict, breach_rows, overdue_period_rows
 from .choices import OPEN_CLOCK_STATES
-from .forms import ClockFilterForm, OverdueFilterForm
-from .selectors import Bucket, breach_history, clock_list, overdue_review
+from .forms import BreachFilterForm, ClockFilterForm, OverdueFilterForm
+from .selectors import Bucket, clock_list, overdue_review
 from .templatetags.sla_ui import seconds_left, time_left_text
 
 
@@ -39,8 +40,18 @@ def overdue(request: HttpRequest) -> HttpResponse:
     bucket_labels = {Bucket.OVERDUE: _("overdue"), Bucket.WARNING: _("warning")}
     return render(request, "sla/overdue.html", {
         "form": form, "page": paginate(request, rows), "qs": querystring_without_page(request),
-        "now": timezone.now(), "bucket_labels": bucket_labels,
+        "now": timezone.now(), "bucket_labels": bucket_labels, "period_rows": _period_rows(request, form),
     })
+
+
+def _period_rows(request: HttpRequest, form: OverdueFilterForm) -> list[dict[str, Any]]:
+    """Monthly breaches awaiting a decision or billing, under the same filters (a bucket filter
+    other than "overdue" leaves them out: they are overdue by nature)."""
+    f = form.filters(filter_values(request, form))
+    if f["bucket"] not in (None, Bucket.OVERDUE):
+        return []
+    return overdue_period_rows(user=request.user, customer_id=f["customer_id"], policy_code=f["policy_code"],
+                               assignee_id=f["assignee_id"])
 
 
 @login_required
@@ -70,16 +81,59 @@ def overdue_csv(request: HttpRequest) -> HttpResponse:
             timezone.localtime(c.started_at).strftime(fmt), timezone.localtime(c.due_at).strftime(fmt),
             seconds_left(c, now) // 60, time_left_text(c, now), c.policy.clause,
         ])
+    for r in _period_rows(request, _form):
+        w.writerow([
+            r["code"], r["name"], f'{r["item"]} · {r["month"]:%Y-%m}', r["customer"].name,
+            r["judgement"].contract.number, r["assignee"].get_username() if r["assignee"] else "",
+            r["state"], _("monthly promise broken"), "",
+            timezone.localtime(r["breached_at"]).strftime(fmt) if r["breached_at"] else "",
+            "", "", r["clause"],
+        ])
     return response
+
+
+def _breach_rows(request: HttpRequest) -> tuple[BreachFilterForm, Any]:
+    form = BreachFilterForm(request.GET or None, user=request.user)
+    return form, breach_rows(user=request.user, **form.filters(filter_values(request, form)))
 
 
 @login_required
 def breaches(request: HttpRequest) -> HttpResponse:
-    """Clocks breached in the last 90 days, newest first."""
+    """Clock breaches and monthly breaches (period promises judged at month close), newest first;
+    the last 90 days unless the filter says otherwise."""
     require_staff(request.user)
+    form, rows = _breach_rows(request)
+    page = paginate(request, rows)
     return render(request, "sla/breach_list.html", {
-        "page": paginate(request, breach_history(user=request.user)),
+        "form": form, "page": page, "rows": [breach_dict(r) for r in page.object_list],
         "qs": querystring_without_page(request)})
+
+
+@login_required
+def breaches_csv(request: HttpRequest) -> HttpResponse:
+    """The breach history's filtered rows as CSV (UTF-8 with BOM; Asia/Shanghai times)."""
+    require_staff(request.user)
+    _form, rows = _breach_rows(request)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = as_download(HttpResponse(content_type="text/csv; charset=utf-8"), stem=f"breaches-{stamp}",
+                           content_type="text/csv")
+    response.write("\ufeff")
+    w = csv.writer(response)
+    w.writerow([_("Kind"), _("Breached at"), _("Month"), _("Promise"), _("Promise name"), _("Item"),
+                _("Customer"), _("Assignee"), _("Due at"), _("Fulfilled late at"), _("Clause")])
+    fmt = "%Y-%m-%d %H:%M:%S"
+    english = (translation.get_language() or "").startswith("en")
+    kinds = {"clock": _("clock"), "month": _("monthly promise")}
+    for row in rows.iterator(chunk_size=1000):
+        r = breach_dict(row)
+        w.writerow([
+            kinds.get(r["source"], r["source"]), timezone.localtime(r["at"]).strftime(fmt),
+            f'{r["month"]:%Y-%m}' if r["month"] else "", r["code"],
+            r["name_en"] if english else r["name_zh"], r["item"], r["customer_name"] or "",
+            r["assignee_name"] or "", timezone.localtime(r["due"]).strftime(fmt) if r["due"] else "",
+            timezone.localtime(r["completed"]).strftime(fmt) if r["completed"] else "", r["clause"],
+        ])
+    return response
 
 
 @login_required

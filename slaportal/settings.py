@@ -269,6 +269,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # deployment that runs no loops still breaches and delivers, and the two never act twice (both
 # claim rows with conditional UPDATEs).
 SLA_SWEEP_INTERVAL_SECONDS = env.float("SLA_SWEEP_INTERVAL_SECONDS", default=5.0)
+# How month close issues the customers' statements: "task" (the worker, in chunks), "inline", "off".
+SETTLEMENT_STATEMENTS = env.str("SETTLEMENT_STATEMENTS", default="task")
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
         "task": "sla.tasks.sweep",
@@ -279,6 +281,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.deliver_due",
         "schedule": 10.0,
         "options": {"expires": 30},
+    },
+    # Month close: early every day (Asia/Shanghai, CELERY_TIMEZONE) last month is closed if it
+    # is not yet, and re-judged while the 5-day reporting windows of its last outages can lapse.
+    "settlement-close-due": {
+        "task": "settlement.tasks.close_due",
+        "schedule": crontab(hour=0, minute=20),
     },
     "calendar-coverage-check": {
         "task": "sla.tasks.check_calendar_coverage",
@@ -310,6 +318,13 @@ CELERY_BEAT_SCHEDULE = {
     "visits-erase-id-numbers": {
         "task": "access_requests.tasks.erase_id_numbers",
         "schedule": crontab(hour=3, minute=20),
+    },
+    # Installation orders: start the C3 clocks that waited for a working-day calendar year, and
+    # open any order a failed listener left missing.
+    "orders-reconcile": {
+        "task": "orders.tasks.reconcile",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 1800},
     },
 }
 
@@ -419,7 +434,15 @@ SPECTACULAR_SETTINGS = {
         "OutageCauseEnum": "incidents.choices.Cause",
         "NoticeExemptionEnum": "incidents.choices.NoticeExemption",
         "NoticeOutcomeEnum": "incidents.choices.NoticeOutcome",
+        "FacilityEventKindEnum": "incidents.choices.FacilityEventKind",
+        "FacilityScopeEnum": "incidents.choices.FacilityScope",
+        "ReliefActionEnum": "incidents.choices.ReliefAction",
         "CheckKindEnum": "monitoring.choices.CheckKind",
+        "OrderStateEnum": "orders.choices.OrderState",
+        "ChecklistCodeEnum": "orders.choices.ChecklistCode",
+        "PauseReasonEnum": "orders.choices.PauseReason",
+        "VerdictEnum": "settlement.choices.Verdict",
+        "CloseTriggerEnum": "settlement.choices.CloseTrigger",
         "ProbeMethodEnum": "monitoring.choices.ProbeMethod",
         "TargetStateEnum": "monitoring.choices.TargetState",
         "NotificationChannelEnum": "notifications.choices.Channel",
