@@ -103,6 +103,14 @@ def _build() -> World:
     a, c = tenant(customer_a, MARK), tenant(customer_c, "CHARLIE")
     objs: dict[str, Any] = {"customer": customer_a, **a,
                             **{f"{k}_c": v for k, v in c.items()}, "customer_c": customer_c}
+    # The installation order of A's service (the service was made by a factory, not through
+    # customers.services, so it is opened here as the orders app's listener would).
+    from types import SimpleNamespace
+
+    from orders.services import order_open_for_service
+
+    objs["installation_order"] = order_open_for_service(service_id=a["service"].pk, now=T0)
+    objs["order_item"] = SimpleNamespace(pk="power")  # a checklist item is named by its code
 
     complaint_accept(complaint_id=a["complaint"].pk, actor=specialist, now=T0)
     objs["complaint_report"] = complaint_report_issue(
@@ -132,6 +140,12 @@ def _build() -> World:
 
     objs["target"] = target_save(service=a["service"], actor=engineer,
                                  data={"kind": "device", "host": "10.9.9.9", "port": 22, "name": f"{MARK} db01"})
+    from incidents.services import facility_event_record
+
+    # A facility event is the data centre's own record: closed to every customer user.
+    objs["facility_event"] = facility_event_record(
+        title=f"{MARK} 停电", kind="power_cut", scopes=[("room", "iso-A101")], started_at=T0,
+        evidence=MARK, actor=dc_staff, now=T0 + timedelta(minutes=5))
     room = Room.objects.create(data_centre=DataCentre.objects.create(name="北京一号", code="iso-bj1"),
                                name="A301", code="iso-a301")
     objs["room"] = room
@@ -151,6 +165,22 @@ def _build() -> World:
     from accounts.services import token_create
 
     objs["api_token"], _key = token_create(user=alice, name=f"{MARK} token", now=NOW)
+    # February closed for A's service (an outage makes it a breach), and A's statement of it.
+    from incidents.models import Outage
+    from settlement.models import Judgement
+    from settlement.services import month_close
+    from settlement.statements import statement_issue
+
+    feb = datetime(2026, 2, 10, 9, tzinfo=TZ)
+    Outage.objects.create(service=a["service"], kind="network", source="manual", started_at=feb,
+                          ended_at=feb + timedelta(minutes=50), cause="provider", reported_at=feb,
+                          created_at=feb, evidence=MARK)
+    with override_settings(SETTLEMENT_STATEMENTS="off"):
+        month_close(year=2026, month=2, service_ids=[a["service"].pk], now=T0)
+    objs["judgement"] = Judgement.objects.get(service=a["service"], policy__code="C1", current=True)
+    objs["statement_report"] = statement_issue(customer_id=customer_a.pk, first=date(2026, 2, 1), now=T0)
+    objs["statement"] = objs["statement_report"].subject
+    objs["stmt_year"], objs["stmt_month"] = SimpleNamespace(pk=2026), SimpleNamespace(pk=2)
     for o in objs.values():
         if hasattr(o, "refresh_from_db"):
             o.refresh_from_db()
@@ -237,6 +267,8 @@ CASES: list[Case] = [
     *_posts(["incidents:outage_classify"], pk="incident", outage_pk="outage"),
     *_posts(["incidents:outage_classify"], pk="incident_c", outage_pk="outage"),
     _c("incidents:downtime", service_pk="service"),
+    _c("incidents:facility_event_detail", owner_get=None, pk="facility_event"),
+    *_posts(["incidents:facility_event_end", "incidents:facility_event_classify"], pk="facility_event"),
     _c("monitoring:detail", pk="target"),
     _c("monitoring:edit", owner_get=None, pk="target"),
     *_posts(["monitoring:edit"], pk="target"),
@@ -253,6 +285,15 @@ CASES: list[Case] = [
     *_posts([f"operations:{a}" for a in ("written", "refuse", "cancel", "start", "step", "feedback")],
             pk="operation"),
     *_posts([f"operations:{a}" for a in ("finish", "report", "close")], pk="operation_done"),
+    _c("orders:detail", pk="installation_order"),
+    *_posts([f"orders:{a}" for a in ("pause", "resume", "complete", "cancel")], pk="installation_order"),
+    *_posts(["orders:item_done", "orders:item_undo"], pk="installation_order", code="order_item"),
+    *_posts(["credits:reverse"], pk="credit"),
+    _c("settlement:judgement_detail", pk="judgement"),
+    _c("settlement:statement_detail", customer_id="customer", year="stmt_year", month="stmt_month"),
+    _c("settlement:statement_pdf", customer_id="customer", year="stmt_year", month="stmt_month"),
+    _c("settlement:statement_version_pdf", customer_id="customer", year="stmt_year", month="stmt_month",
+       report_pk="statement_report"),
     # API
     _c("api-customer-detail", pk="customer"),
     _c("api-contract-detail", pk="contract"),
@@ -284,6 +325,8 @@ CASES: list[Case] = [
     _c("api-outage-detail", pk="outage"),
     *_posts(["api-outage-classify"], pk="outage"),
     _c("api-service-downtime", pk="service"),
+    *[_c(f"api-facility-event-{a}", owner_get=None, closed=True, pk="facility_event")
+      for a in ("detail", "end", "classify")],
     _c("api-target-detail", pk="target"),
     _c("api-operation-detail", pk="operation"),
     *_posts([f"api-operation-{a}" for a in ("written-authorization", "phone-authorization", "refuse",
@@ -297,6 +340,16 @@ CASES: list[Case] = [
             pk="operation_c", auth_pk="authorization"),
     _c("api-operation-report-pdf", pk="operation_done", report_pk="operation_report"),
     _c("api-operation-report-pdf", pk="operation_c", report_pk="operation_report"),
+    _c("api-installation-order-detail", pk="installation_order"),
+    *_posts([f"api-installation-order-{a}" for a in ("pause", "resume", "complete", "cancel")],
+            pk="installation_order"),
+    *_posts(["api-installation-order-item-done", "api-installation-order-item-undo"],
+            pk="installation_order", code="order_item"),
+    *_posts(["api-credit-reverse"], pk="credit"),
+    _c("api-judgement-detail", pk="judgement"),
+    _c("api-statement-detail", pk="statement"),
+    _c("api-statement-pdf", pk="statement"),
+    _c("api-statement-version-pdf", pk="statement", report_pk="statement_report"),
     # A user's own API tokens: anyone else's id is a 404 (not only another customer's).
     _c("api-token-detail", pk="api_token"),
     *_posts(["api-token-revoke"], pk="api_token"),
@@ -312,6 +365,8 @@ EXEMPT = {
     "runtime:mailbox_detail": "the local mail catcher's files, no tenant objects: staff only, every "
                               "name a 404 to a customer (tests/runtime/test_mailcatcher.py)",
     "runtime:mailbox_attachment": "as runtime:mailbox_detail",
+    "settlement:month_detail": "a calendar month, not a tenant object: each user sees only their own "
+                               "services' judgements in it (tests/settlement/test_month_close.py)",
 }
 
 # Whatever a client may send to an action: enough for most forms to be valid, so an unscoped view
@@ -349,12 +404,14 @@ def _snapshot() -> list[Any]:
     from incidents.models import Incident, NoticeAttempt, Outage
     from monitoring.models import Target
     from operations.models import Authorization, OperationRequest, PhoneAttempt
+    from orders.models import ChecklistItem, InstallationOrder
     from reports.models import WrittenReport
     from sla.models import Clock, ContractPolicy
 
     models = (Visit, Visitor, AuditEntry, Complaint, ComplaintAttachment, Credit, AuthorizedContact,
               Contract, Customer, Service, Incident, NoticeAttempt, Outage, Target, Authorization,
-              OperationRequest, PhoneAttempt, WrittenReport, Clock, ContractPolicy, ApiToken)
+              OperationRequest, PhoneAttempt, WrittenReport, Clock, ContractPolicy, ApiToken,
+              InstallationOrder, ChecklistItem)
     return [list(m.objects.order_by("pk").values()) for m in models]
 
 
@@ -405,12 +462,13 @@ LISTS = [
     "access_requests:list", "access_requests:book", "access_requests:schedule", "access_requests:door",
     "access_requests:log_csv", "access_requests:log_pdf", "incidents:list", "incidents:report",
     "incidents:outage_create", "monitoring:list", "monitoring:create", "operations:list",
-    "operations:create",
+    "operations:create", "incidents:facility_event_list", "incidents:facility_event_create",
+    "api-facility-event-list",
     "api-customer-list", "api-contract-list", "api-service-list", "api-contact-list",
     "api-policy-override-list", "api-clock-list", "api-overdue", "api-overdue-csv", "api-credit-list",
     "api-notification-list", "api-complaint-list", "api-visit-list", "api-visit-door-lookup",
     "api-visit-log-csv", "api-visit-log-pdf", "api-incident-list", "api-outage-list", "api-target-list",
-    "api-operation-list", "api-token-list",
+    "api-operation-list", "api-token-list", "orders:list", "api-installation-order-list",
 ]
 # Lists where alice must see her objects (so the check above cannot pass on an empty page).
 OWNER_SEES = {"customers:list", "complaints:list", "access_requests:list", "incidents:list",
@@ -418,7 +476,8 @@ OWNER_SEES = {"customers:list", "complaints:list", "access_requests:list", "inci
               "access_requests:log_pdf", "api-customer-list", "api-contract-list", "api-service-list",
               "api-contact-list", "api-complaint-list", "api-visit-list", "api-incident-list",
               "api-target-list", "api-operation-list", "api-credit-list", "api-visit-log-csv",
-              "api-visit-log-pdf", "api-clock-list", "api-token-list"}
+              "api-visit-log-pdf", "api-clock-list", "api-token-list", "orders:list",
+              "api-installation-order-list"}
 
 
 def _text(response: Any) -> str:
