@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -44,6 +45,7 @@ from monitoring.services import probe_results_record
 from notifications.models import Notification
 from operations.choices import AuthorizationMethod, AuthorizationStatus, OperationState
 from operations.models import Authorization, OperationMessage, OperationRequest, OperationStep
+from orders.models import InstallationOrder
 from reports.models import WrittenReport
 from sla.choices import ClockState
 from sla.models import Clock
@@ -78,18 +80,35 @@ def test_load_demo_twice_creates_nothing_the_second_time():
     assert first["Customer"] == len(CUSTOMERS)
     assert first["Contract"] == len(CUSTOMERS)
     assert first["CustomerUser"] == 2
-    # One C3 installation clock per contract plus the short demo clocks on services.
+    # One installation order per hosting service (none for e-mail: E5), each with its C3 clock
+    # (or its deadline pending when the window after signing reaches a year the working-day
+    # calendar does not know yet), plus the short demo clocks on services.
     service_clocks = Clock.objects.filter(content_type=ContentType.objects.get_for_model(Service))
     assert service_clocks.count() == len(SHORT_CLOCKS)
-    assert Clock.objects.filter(policy__code="C3").count() == len(CUSTOMERS)
+    hosting = [(c["contract"]["number"], name) for c in CUSTOMERS for kind, name in c["services"]
+               if kind != "email"]
+    orders = InstallationOrder.objects.select_related("contract", "service")
+    assert {(o.contract.number, o.service.name) for o in orders} == set(hosting)
+    c3 = Clock.objects.filter(policy__code="C3", content_type=ContentType.objects.get_for_model(InstallationOrder))
+    pending = orders.filter(deadline_pending_year__isnull=False).count()
+    assert c3.count() + pending == len(hosting)
+    assert not Clock.objects.filter(policy__code="C3").exclude(pk__in=c3.values("pk")).exists()
     # Each workflow's demo objects, once.
     assert first["Complaint"] == 2 and first["WrittenReport"] == 1
-    assert first["Incident"] == 2 and first["Outage"] == 2
+    # Two incidents' outages, and last month's two outages of the long-standing customer.
+    assert first["Incident"] == 2 and first["Outage"] == 4
     assert first["Target"] == 2 and first["OperationRequest"] == 1 and first["Visit"] == 2
-    # C8 of both complaints, C5 of the operation.
-    assert first["Clock"] == len(CUSTOMERS) + len(SHORT_CLOCKS) + 3
-    assert set(Clock.objects.filter(policy__code="C3").values_list("contract__number", flat=True)) == {
-        c["contract"]["number"] for c in CUSTOMERS}
+    # C3 of the orders, C8 of both complaints, C5 of the operation.
+    assert first["Clock"] == c3.count() + len(SHORT_CLOCKS) + 3
+    # Last month is closed: its C1 breach (52 counted minutes; the customer-caused 18 excluded)
+    # proposes that month's rent waived, once however often the demo loads.
+    from settlement.models import Judgement, MonthClose
+
+    assert MonthClose.objects.count() == 1
+    breach = Judgement.objects.get(verdict="breached")
+    assert (breach.policy.code, breach.counted_seconds, len(breach.excluded)) == ("C1", 52 * 60, 1)
+    [credit] = Credit.objects.filter(kind="waive_month_rent")
+    assert credit.amount == Decimal("2800.00") and credit.evidence == breach
 
 
 def test_one_login_per_role_with_the_printed_password():

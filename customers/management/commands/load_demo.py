@@ -1,6 +1,7 @@
 """`manage.py load_demo`: the demo data `make run` loads on every start.
 
-Customers with contracts (each contract starts its C3 installation clock), services, authorized
+Customers with contracts, services (each hosting service opens its installation order and its C3
+clock), authorized
 contacts with MRTG secrets, one login per role, and two short clocks that warn and breach a few
 minutes after start so a new user sees the SLA engine work. Then a little of every workflow, made
 only through the apps' services (so every state machine, clock, audit entry and notice is the real
@@ -70,7 +71,21 @@ CUSTOMERS: list[dict[str, Any]] = [
              "channels": ["email", "mobile"], "priority": 1, "mrtg_username": "lanhai-mrtg"},
         ],
     },
+    {
+        # A customer since half a year: last month is closed with a C1 breach, its rent waiver
+        # proposed and its monthly statement issued (the settlement pages are not empty on day 1).
+        "code": "demo-yuanhang", "name": "远航物流有限公司", "address": "深圳市南山区科技园 8 号",
+        "contract": {"number": "HT-DEMO-0004", "monthly_fee": Decimal("2800.00"),
+                     "installation_fee": Decimal("600.00"), "signed_days_ago": 200},
+        "services": [("rental", "租用服务器 YH-APP")],
+        "contacts": [
+            {"name": "赵敏", "mobile": "13600136004", "email": "zhaomin@yuanhang.example",
+             "channels": ["mobile", "email"], "priority": 1, "mrtg_username": "yuanhang-mrtg",
+             "receives_statements": True},
+        ],
+    },
 ]
+SETTLEMENT_SERVICE = "租用服务器 YH-APP"
 
 # The short clocks: (policy, service name, minutes already elapsed at start). C4 runs 15 minutes
 # and warns at 67 %: started 9.5 minutes ago it warns in about half a minute and breaches in 5.5.
@@ -192,6 +207,8 @@ def _users(created: dict[str, int]) -> dict[str, Any]:
 def _customers(created: dict[str, int], *, users: dict[str, Any], now: datetime) -> dict[str, Any]:
     from customers.models import AuthorizedContact, Contract, Customer, CustomerUser, Service
     from customers.services import contact_save, contract_create, customer_create, service_create
+    from orders.models import InstallationOrder
+    from orders.services import order_open_for_service
 
     actor = users["admin"]
     services: dict[str, Any] = {}
@@ -204,9 +221,10 @@ def _customers(created: dict[str, int], *, users: dict[str, Any], now: datetime)
         c = spec["contract"]
         contract = Contract.objects.filter(number=c["number"]).first()
         if contract is None:
-            # Signed yesterday: its C3 installation clock runs for three working days.
+            # Signed yesterday: the installation orders of its services are due three working
+            # days after that (C3).
             contract = contract_create(customer=customer, number=c["number"],
-                                       signed_at=now - timedelta(days=1),
+                                       signed_at=now - timedelta(days=c.get("signed_days_ago", 1)),
                                        monthly_fee=c["monthly_fee"],
                                        installation_fee=c["installation_fee"], actor=actor, now=now)
             _bump(created, "contracts")
@@ -215,8 +233,13 @@ def _customers(created: dict[str, int], *, users: dict[str, Any], now: datetime)
             if service is None:
                 service = service_create(contract=contract, kind=kind, name=name,
                                          specialist=users["specialist"], engineer=users["engineer"],
-                                         actor=actor)
+                                         actor=actor, now=now)
                 _bump(created, "services")
+            # The orders app opens it when it hears of the new service after commit; opened here
+            # as well (idempotent) so the demo has it whatever transaction this runs in.
+            if (not InstallationOrder.objects.filter(service=service).exists()
+                    and order_open_for_service(service_id=service.pk, created_at=now, actor=actor, now=now)):
+                _bump(created, "installation_orders")
             services[name] = service
         for data in spec["contacts"]:
             if not AuthorizedContact.objects.filter(customer=customer, name=data["name"]).exists():
@@ -436,6 +459,45 @@ def _demo_incidents(created: dict[str, int], *, services: dict[str, Any], users:
         _bump(created, "incidents")
 
 
+def _demo_settlement(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
+                     now: datetime) -> None:
+    """Last month for the long-standing customer: a 52-minute outage that was the provider's
+    fault (C1 broken: that month's rent waived) and one caused by the customer's own equipment
+    (excluded, with the justification), then the month closed as the scheduled job would."""
+    from incidents.choices import Cause, OutageKind
+    from incidents.downtime import TZ, month_bounds
+    from incidents.models import Outage
+    from incidents.services import outage_record
+    from settlement.choices import CloseTrigger
+    from settlement.models import MonthClose
+    from settlement.services import month_close, month_previous
+
+    first = month_previous(now)
+    service = services[SETTLEMENT_SERVICE]
+    engineer = users["engineer"]
+    start, end = month_bounds(first.year, first.month)
+    if not Outage.objects.filter(service=service, started_at__gte=start, started_at__lt=end).exists():
+        t0 = datetime(first.year, first.month, 12, 3, 10, tzinfo=TZ)
+        outage_record(service=service, actor=engineer, started_at=t0, ended_at=t0 + timedelta(minutes=52),
+                      kind=OutageKind.NETWORK, cause=Cause.PROVIDER,
+                      cause_note="核心交换机板卡故障，切换备用板卡后恢复。",
+                      evidence="核心交换机日志；监控中断时段截图。", now=now)
+        t1 = datetime(first.year, first.month, 20, 15, 0, tzinfo=TZ)
+        outage_record(service=service, actor=engineer, started_at=t1, ended_at=t1 + timedelta(minutes=18),
+                      kind=OutageKind.NETWORK, cause=Cause.CUSTOMER_EQUIPMENT,
+                      cause_note="甲方自备防火墙策略变更导致中断（第一条：甲方设备引起），不计入停机时间。",
+                      evidence="甲方运维确认邮件。", now=now)
+        # Both were reported by the customer at once (the 5-day clause would exclude them otherwise).
+        for o in Outage.objects.filter(service=service, started_at__gte=start, started_at__lt=end,
+                                       reported_at__isnull=True):
+            o.reported_at = o.started_at + timedelta(minutes=5)
+            o.save(update_fields=["reported_at"])
+    if not MonthClose.objects.filter(month=first).exists():
+        month_close(year=first.year, month=first.month, trigger=CloseTrigger.SCHEDULE, now=now,
+                    reason="演示数据：上月结算")
+        _bump(created, "months_closed")
+
+
 def _demo_targets(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
                   now: datetime) -> None:
     from monitoring.choices import CheckKind
@@ -589,4 +651,5 @@ WORKFLOWS = [
     ("monitoring", _demo_targets),
     ("operations", _demo_operation),
     ("visits", _demo_visits),
+    ("settlement", _demo_settlement),
 ]
