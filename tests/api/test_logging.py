@@ -143,7 +143,10 @@ def test_gunicorn_lines_use_the_same_format_and_clock_even_with_the_machine_on_u
     lines = [line for line in out.splitlines() if line.startswith("time=")]
     assert any("logger=gunicorn.error msg=Listening at" in line for line in lines), out
     access = [line for line in lines if "logger=gunicorn.access" in line]
-    assert len(access) == 1 and 'request="GET /api/no-such-route/?token=*** HTTP/1.0" status=404' in access[0]
+    # One line per request; a connection reset while gunicorn boots makes the loop above ask
+    # again, so there may be two (seen on a loaded machine), each in the same format.
+    assert 1 <= len(access) <= 2 and all(
+        'request="GET /api/no-such-route/?token=*** HTTP/1.0" status=404' in a for a in access), access
     assert any("logger=django.request msg=Not Found: /api/no-such-route/" in line for line in lines), out
     assert all(LINE.match(line) for line in lines), out
     assert "s3cr3t" not in out
