@@ -9,8 +9,13 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from sla.templatetags.sla_ui import register_state_choices
+
         from . import receivers
+        from .choices import NoticeExemption
         from .models import Incident, Outage
+
+        register_state_choices(NoticeExemption)
 
         post_save.connect(receivers.on_outage_saved, sender=Outage, dispatch_uid="incidents.outage_saved")
         post_save.connect(receivers.on_incident_saved, sender=Incident,

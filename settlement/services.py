@@ -149,7 +149,7 @@ def month_close(
         mc.save(update_fields=["last_judged_at", "services", "breaches"])
         result.breaches = mc.breaches
         if result.created:
-            audit_record(obj=mc, action="close", actor=actor, reason=reason or str(CloseTrigger(trigger).label),
+            audit_record(obj=mc, action="month_close", actor=actor, reason=reason or str(CloseTrigger(trigger).label),
                          now=now, data={"services": result.services, "breaches": mc.breaches})
         if result.created or result.customer_ids:
             customers = (sorted({s.customer_id for s in services}) if result.created

@@ -96,7 +96,7 @@ ACTION_LABELS = {
     "facility_event_classify": gettext_lazy("facility event classified"),
     "force_majeure_relief": gettext_lazy("force majeure relief"),
     # Month close and statements
-    "close": gettext_lazy("month closed"), "rejudge": gettext_lazy("re-judged"),
+    "month_close": gettext_lazy("month closed"), "rejudge": gettext_lazy("re-judged"),
     "issue": gettext_lazy("issued"),
     # Installation orders
     "item_done": gettext_lazy("checklist item done"), "item_undone": gettext_lazy("checklist item undone"),
@@ -111,6 +111,12 @@ ACTION_LABELS = {
     "declare": gettext_lazy("emergency declared"), "acknowledge": gettext_lazy("acknowledged"),
     "notice_no_contact": gettext_lazy("no contact to notify"),
     "notice_call_unrecorded": gettext_lazy("call not recorded in time"),
+    # Machine-room visits
+    "decline": gettext_lazy("declined"), "check_in": gettext_lazy("checked in"),
+    "check_out": gettext_lazy("checked out"), "close": gettext_lazy("closed"),
+    "mark_no_show": gettext_lazy("marked as no-show"), "not_checked_out": gettext_lazy("not checked out"),
+    "overstay": gettext_lazy("overstay"), "visitor_in": gettext_lazy("visitor entered"),
+    "visitor_out": gettext_lazy("visitor left"),
 }
 
 
@@ -159,3 +165,62 @@ def unit_label(value: str) -> str:
     if value == Unit.PERCENT:
         return "%"
     return str(Unit(value).label) if value in Unit.values else (value or "")
+
+
+# Reasons the workflows write as fixed codes (older rows too): shown in the reader's language.
+REASON_LABELS = {
+    "due_at passed": gettext_lazy("the deadline passed"),
+    "warn_at passed": gettext_lazy("the warning time passed"),
+    "service created": gettext_lazy("service created"),
+    "installation order opened": gettext_lazy("installation order opened"),
+    "installation completed": gettext_lazy("installation completed"),
+    "C3 breached": gettext_lazy("C3 breached"),
+    "C3 breached; the contract's installation fee is 0.00: nothing to refund":
+        gettext_lazy("C3 breached; the contract's installation fee is 0.00: nothing to refund"),
+    "opened by migration orders.0002 for an existing service":
+        gettext_lazy("opened for an existing service when installation orders were introduced"),
+    "C3 moved from the contract to its installation order (migration orders.0002)":
+        gettext_lazy("C3 moved from the contract to its installation order"),
+    "contract signed": gettext_lazy("contract signed"),
+    "emergency declared": gettext_lazy("emergency declared"),
+    "probe succeeded": gettext_lazy("probe succeeded"),
+    "every outage has a cause": gettext_lazy("every outage has a cause"),
+    "no outage": gettext_lazy("no outage"),
+    "customer acknowledged": gettext_lazy("customer acknowledged"),
+    "no authorized contact with a notice channel": gettext_lazy("no authorized contact with a notice channel"),
+    "resolved alert without firing": gettext_lazy("resolved alert received without a firing one"),
+    "written report issued": gettext_lazy("written report issued"),
+    "first written report issued": gettext_lazy("first written report issued"),
+    "first feedback sent": gettext_lazy("first feedback sent"),
+    "operation finished": gettext_lazy("operation finished"),
+    "operation cancelled": gettext_lazy("operation cancelled"),
+    "complaint accepted": gettext_lazy("complaint accepted"),
+    "complaint withdrawn": gettext_lazy("complaint withdrawn"),
+    "authorization accepted": gettext_lazy("authorization accepted"),
+    "phone authorization accepted": gettext_lazy("phone authorization accepted"),
+    "written authorization received": gettext_lazy("written authorization received"),
+    "written authorization rejected": gettext_lazy("written authorization rejected"),
+    "no check-in within the grace period": gettext_lazy("no check-in within the grace period"),
+    "demo data": gettext_lazy("demo data"),
+}
+REASON_PREFIXES = {
+    "exempt: ": gettext_lazy("exempt: %(rest)s"),
+    "contact reached: ": gettext_lazy("contact reached: %(rest)s"),
+    "resolved by ": gettext_lazy("resolved by %(rest)s"),
+    "via ": gettext_lazy("via %(rest)s"),
+}
+
+
+@register.filter
+def audit_reason(value: str) -> str:
+    """An audit reason as people read it: a known code in their language, free text as written."""
+    if not value:
+        return "—"
+    label = REASON_LABELS.get(value)
+    if label is not None:
+        return str(label)
+    for prefix, fmt in REASON_PREFIXES.items():
+        if value.startswith(prefix):
+            rest = value[len(prefix):]
+            return str(fmt) % {"rest": state_label(rest) if rest else rest}
+    return value
