@@ -154,7 +154,9 @@ def month_close(
         if result.created or result.customer_ids:
             customers = (sorted({s.customer_id for s in services}) if result.created
                          else sorted(result.customer_ids))
-            transaction.on_commit(lambda: _statements_after_close(first, customers, now))
+            # The mode as it is now (a caller's override ends before the commit runs this).
+            mode = statements_mode()
+            transaction.on_commit(lambda: _statements_after_close(first, customers, now, mode=mode))
     logger.info("month %s judged (%s): %s new, %s re-judged, %s unchanged, %s credits proposed, "
                 "%s withdrawn, %s reversed", f"{first:%Y-%m}", trigger, result.judged, result.rejudged,
                 result.unchanged, len(result.proposed), len(result.withdrawn), len(result.reversed))
@@ -337,16 +339,61 @@ def months_close_due(*, now: datetime | None = None) -> list[CloseResult]:
     elif local_day <= REJUDGE_DAYS_AFTER_CLOSE + 1:
         results.append(month_close(year=first.year, month=first.month, trigger=CloseTrigger.SCHEDULE, now=now,
                                    reason=_("daily re-judgement while the 5-day reporting windows run")))
+    # A statement the close could not queue (the broker was down at that moment) or that a later
+    # re-judgement made stale is issued now: nothing waits for a second close that never comes.
+    stale = statements_stale(first=first)
+    if stale:
+        logger.warning("month %s: %s statements missing or older than their judgements; issuing them",
+                       f"{first:%Y-%m}", len(stale))
+        mode = statements_mode()
+        transaction.on_commit(lambda: _statements_after_close(first, stale, now, mode=mode))
     return results
 
 
-def _statements_after_close(first: date, customer_ids: list[int], now: datetime) -> None:
+def statements_issue_stale(*, now: datetime | None = None) -> list[int]:
+    """Hourly: last month's statements that are missing or stale, queued for the worker."""
+    now = now or timezone.now()
+    first = month_previous(now)
+    stale = statements_stale(first=first)
+    if stale:
+        _statements_after_close(first, stale, now)
+    return stale
+
+
+def statements_stale(*, first: date) -> list[int]:
+    """Customers judged for the month whose statement is missing or was issued before their
+    latest judgement."""
+    from django.db.models import Max
+
+    from reports.models import WrittenReport
+
+    from .models import MonthlyStatement
+
+    judged = dict(Judgement.objects.filter(month=first, current=True).values("customer_id")
+                  .annotate(last=Max("computed_at")).values_list("customer_id", "last"))
+    if not judged:
+        return []
+    statements = dict(MonthlyStatement.objects.filter(month=first, customer_id__in=list(judged))
+                      .values_list("pk", "customer_id"))
+    issued = dict(WrittenReport.objects.filter(
+        content_type=ContentType.objects.get_for_model(MonthlyStatement), object_id__in=list(statements))
+        .values("object_id").annotate(last=Max("issued_at")).values_list("object_id", "last"))
+    last_issued = {statements[sid]: at for sid, at in issued.items()}
+    return sorted(cid for cid, at in judged.items() if cid not in last_issued or last_issued[cid] < at)
+
+
+def statements_mode() -> str:
+    from django.conf import settings
+
+    return str(getattr(settings, "SETTLEMENT_STATEMENTS", "task"))
+
+
+def _statements_after_close(first: date, customer_ids: list[int], now: datetime, *,
+                            mode: str | None = None) -> None:
     """Issue (or re-issue) the monthly statements of these customers: in the worker, in chunks
     (settings.SETTLEMENT_STATEMENTS = "task"), or here and now ("inline": the tests, which must not
     leave tasks on a shared broker for another test's worker), or not at all ("off")."""
-    from django.conf import settings
-
-    mode = getattr(settings, "SETTLEMENT_STATEMENTS", "task")
+    mode = mode or statements_mode()
     if mode == "off" or not customer_ids:
         return
     if mode == "inline":
@@ -356,5 +403,9 @@ def _statements_after_close(first: date, customer_ids: list[int], now: datetime)
         return
     from .tasks import issue_statements
 
-    for i in range(0, len(customer_ids), 50):
-        issue_statements.delay(month=first.isoformat(), customer_ids=customer_ids[i:i + 50])
+    try:
+        for i in range(0, len(customer_ids), 50):
+            issue_statements.delay(month=first.isoformat(), customer_ids=customer_ids[i:i + 50])
+    except Exception:  # the broker is down: the judgements stand; the daily job issues what is missing
+        logger.warning("month %s: statements not queued (broker unavailable); the daily settlement job "
+                       "issues them", f"{first:%Y-%m}", exc_info=True)

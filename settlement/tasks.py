@@ -23,3 +23,12 @@ def issue_statements(*, month: str, customer_ids: list[int]) -> int:
     from .statements import statements_issue
 
     return len(statements_issue(month=date.fromisoformat(month), customer_ids=customer_ids))
+
+
+@shared_task(acks_late=True)
+def issue_stale_statements() -> int:
+    """Hourly: last month's statements that the close could not queue (broker down) or that a
+    re-judgement made stale."""
+    from .services import statements_issue_stale
+
+    return len(statements_issue_stale())

@@ -288,6 +288,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "settlement.tasks.close_due",
         "schedule": crontab(hour=0, minute=20),
     },
+    "settlement-stale-statements": {
+        "task": "settlement.tasks.issue_stale_statements",
+        "schedule": crontab(minute=40),
+    },
     "calendar-coverage-check": {
         "task": "sla.tasks.check_calendar_coverage",
         "schedule": 6 * 3600,

@@ -291,3 +291,31 @@ def test_e1_has_no_five_day_clause(customer_a):  # type: ignore[no-untyped-def]
     assert judgement(mail, "E1").verdict == Verdict.BREACHED
     c1 = judgement(host, "C1")
     assert c1.verdict == Verdict.MET and c1.excluded[0]["reason"] == "not_reported_5_days"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_statement_the_close_could_not_queue_is_issued_by_the_hourly_job(settings, monkeypatch):  # type: ignore[no-untyped-def]
+    # The broker is down at the moment of the close: the judgements and the credit stand, nothing
+    # raises, and the hourly job finds the statement missing and issues it.
+    from kombu.exceptions import OperationalError
+
+    from reports.models import WrittenReport
+    from settlement import tasks
+    from settlement.services import statements_issue_stale, statements_stale
+
+    customer = f.CustomerFactory(name="丁公司")
+    s = f.ServiceFactory(contract=f.ContractFactory(customer=customer, monthly_fee=Decimal("2800.00")))
+    outage(s, feb(3, 10), 50)
+    settings.SETTLEMENT_STATEMENTS = "task"
+
+    def broker_down(**kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.issue_statements, "delay", broker_down)
+    month_close(year=2026, month=2, now=MARCH)
+    assert judgement(s, "C1").breached and rent_credits(s.contract).count() == 1
+    assert statements_stale(first=MARCH.date().replace(month=2)) == [customer.pk]
+    settings.SETTLEMENT_STATEMENTS = "inline"
+    assert statements_issue_stale(now=MARCH + timedelta(hours=1)) == [customer.pk]
+    assert WrittenReport.objects.filter(customer=customer, kind="statement").count() == 1
+    assert statements_issue_stale(now=MARCH + timedelta(hours=2)) == []

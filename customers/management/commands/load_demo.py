@@ -464,13 +464,16 @@ def _demo_settlement(created: dict[str, int], *, services: dict[str, Any], users
     """Last month for the long-standing customer: a 52-minute outage that was the provider's
     fault (C1 broken: that month's rent waived) and one caused by the customer's own equipment
     (excluded, with the justification), then the month closed as the scheduled job would."""
+    from django.test.utils import override_settings
+
     from incidents.choices import Cause, OutageKind
     from incidents.downtime import TZ, month_bounds
     from incidents.models import Outage
     from incidents.services import outage_record
     from settlement.choices import CloseTrigger
     from settlement.models import MonthClose
-    from settlement.services import month_close, month_previous
+    from settlement.services import month_close, month_previous, statements_stale
+    from settlement.statements import statements_issue
 
     first = month_previous(now)
     service = services[SETTLEMENT_SERVICE]
@@ -492,10 +495,16 @@ def _demo_settlement(created: dict[str, int], *, services: dict[str, Any], users
                                        reported_at__isnull=True):
             o.reported_at = o.started_at + timedelta(minutes=5)
             o.save(update_fields=["reported_at"])
+    # The statement is issued here, not queued: `make run` loads the demo before its broker runs.
     if not MonthClose.objects.filter(month=first).exists():
-        month_close(year=first.year, month=first.month, trigger=CloseTrigger.SCHEDULE, now=now,
-                    reason="演示数据：上月结算")
+        with override_settings(SETTLEMENT_STATEMENTS="off"):
+            month_close(year=first.year, month=first.month, trigger=CloseTrigger.SCHEDULE, now=now,
+                        reason="演示数据：上月结算")
         _bump(created, "months_closed")
+    stale = statements_stale(first=first)
+    if stale:
+        statements_issue(month=first, customer_ids=stale, now=now)
+        _bump(created, "statements")
 
 
 def _demo_targets(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
