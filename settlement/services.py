@@ -114,7 +114,8 @@ def month_close(
             policy = policies.get(pm.code)
             if policy is None or not policy.active:
                 continue
-            targets = [s for s in services if pm.applies(s)]
+            # The policy row says which kinds of service the promise is made for.
+            targets = [s for s in services if pm.applies(s) and policy.applies_to_kind(s.kind)]
             if not targets:
                 continue
             for sid, m in pm.measure(services=targets, year=year, month=month, now=now).items():

@@ -46,6 +46,10 @@ class SlaPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(99)])
     remedy = models.CharField(_("remedy"), max_length=24, choices=Remedy.choices)
     clause = models.CharField(_("clause reference"), max_length=200)
+    # Which kinds of service the promise is made for (customers.choices.ServiceKind values); empty:
+    # every kind. The hosting agreement's promises are not the e-mail guarantee's and vice versa.
+    service_kinds = models.JSONField(_("applies to service kinds"), default=list, blank=True,
+                                     help_text=_("Empty: every kind of service."))
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -64,6 +68,15 @@ class SlaPolicy(models.Model):
     def clean(self) -> None:
         validate_target(kind=self.kind, threshold=self.threshold, unit=self.unit,
                         calendar=self.calendar)
+        from customers.choices import ServiceKind
+
+        kinds = self.service_kinds or []
+        if not isinstance(kinds, list) or any(k not in ServiceKind.values for k in kinds):
+            raise ValidationError({"service_kinds": _("Unknown kind of service.")})
+
+    def applies_to_kind(self, kind: str | None) -> bool:
+        """Whether the promise is made for a service of this kind (None: not about a service)."""
+        return not self.service_kinds or kind is None or kind in self.service_kinds
 
 
 def validate_target(*, kind: str, threshold: Decimal | None, unit: str, calendar: str) -> None:

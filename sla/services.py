@@ -68,10 +68,12 @@ def clock_start(
     started_at: datetime | None = None,
     actor: Any = None,
     reason: str = "",
+    service_kind: str | None = None,
     now: datetime | None = None,
 ) -> Clock:
     """Start the clock of promise `policy_code` for `subject`. The deadline comes from the
-    policy (with the contract's override) on the policy's calendar."""
+    policy (with the contract's override) on the policy's calendar. With `service_kind`, a
+    promise not made for that kind of service (the policy row's service_kinds) is refused."""
     now = now or timezone.now()
     started_at = started_at or now
     try:
@@ -84,6 +86,8 @@ def clock_start(
     eff = policy_effective(policy=policy, contract=contract)
     if not eff.active:
         raise DomainError(_("Promise %(code)s does not apply to this contract.") % {"code": policy_code})
+    if not policy.applies_to_kind(service_kind):
+        raise DomainError(_("Promise %(code)s is not made for this kind of service.") % {"code": policy_code})
     due_at = compute_due(start=started_at, target=eff.threshold, unit=policy.unit,
                          calendar=policy.calendar)
     warn_at = started_at + (due_at - started_at) * eff.warning_percent / 100
@@ -449,7 +453,8 @@ def calendar_coverage_alert(*, now: datetime | None = None) -> list[int]:
 # --- Policies and calendar facts (admin-like writes the API and the pages share) ----------
 
 POLICY_FIELDS = ("code", "name_zh", "name_en", "kind", "metric", "starts_on", "comparison",
-                 "threshold", "unit", "calendar", "warning_percent", "remedy", "clause", "active")
+                 "threshold", "unit", "calendar", "warning_percent", "remedy", "clause", "service_kinds",
+                 "active")
 
 
 def policy_save(*, data: dict[str, Any], policy: SlaPolicy | None = None, actor: Any = None,

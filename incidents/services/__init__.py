@@ -187,8 +187,8 @@ def _c4_start(*, incident: Incident, actor: Any, now: datetime) -> Clock | None:
         clock = clock_start(subject=incident, policy_code=C4, customer=incident.customer,
                             contract=incident.service.contract, assignee=incident.engineer,
                             label=f"{incident.number} {incident.title}"[:200], actor=actor,
-                            reason="emergency declared", now=now)
-    except DomainError as e:  # the promise is switched off for this contract
+                            reason="emergency declared", service_kind=incident.service.kind, now=now)
+    except DomainError as e:  # switched off for this contract, or not made for this kind of service
         logger.info("C4 not started for incident %s: %s", incident.pk, e.message)
         return None
     if incident.notice_exemption:

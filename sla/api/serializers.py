@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from customers import selectors as customer_selectors
 from customers.api.serializers import UserRefSerializer
+from customers.choices import ServiceKind
 from sla.choices import CalendarCode, ClockState, Comparison, PolicyKind, Remedy, Unit
 from sla.models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
 from sla.selectors import Bucket
@@ -27,7 +28,7 @@ class PolicyOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-
         model = SlaPolicy
         fields = ["id", "code", "name", "name_zh", "name_en", "kind", "metric", "starts_on",
                   "comparison", "threshold", "unit", "calendar", "warning_percent", "remedy",
-                  "clause", "active"]
+                  "clause", "service_kinds", "active"]
         read_only_fields = fields
 
 
@@ -48,6 +49,9 @@ class PolicyInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     warning_percent = serializers.IntegerField(required=False)
     remedy = serializers.ChoiceField(choices=Remedy.choices)
     clause = serializers.CharField(max_length=200)
+    service_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=ServiceKind.choices), required=False, max_length=10,
+        help_text="The kinds of service the promise is made for; empty: every kind.")
     active = serializers.BooleanField(required=False)
 
 

@@ -224,3 +224,10 @@ def audit_reason(value: str) -> str:
             rest = value[len(prefix):]
             return str(fmt) % {"rest": state_label(rest) if rest else rest}
     return value
+
+
+@register.filter
+def service_kind_label(value: str) -> str:
+    from customers.choices import ServiceKind
+
+    return str(ServiceKind(value).label) if value in ServiceKind.values else value

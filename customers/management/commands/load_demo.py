@@ -310,9 +310,11 @@ VISIT_REQUESTED = DEMO + "新任运维负责人参观机房，了解托管环境
 # and console gateways. A banner (TCP) check, not a device check: a device check pings first
 # where the process may send ICMP, and 127.0.0.1 always answers a ping.
 TARGET_SELF = "演示 · 门户自身健康检查 /healthz"
-TARGET_FAILING = "演示 · 邮件网关 SMTP（故意失败：端口 9 无服务）"
+TARGET_FAILING = "演示 · JL-WEB 邮件应用 SMTP（故意失败：端口 9 无服务）"
 SELF_SERVICE = "租用服务器 JL-WEB"
-FAILING_SERVICE = "企业邮箱 jinlong.example"
+# A hosting service: its failing probe declares an emergency whose 15-minute notice (C4, a
+# promise of the hosting agreement, not of the e-mail guarantee) the demo shows.
+FAILING_SERVICE = "租用服务器 JL-WEB"
 FAILING_PORT = 9
 PROBE_INTERVAL = 60
 
