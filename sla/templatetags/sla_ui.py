@@ -202,6 +202,8 @@ REASON_LABELS = {
     "written authorization rejected": gettext_lazy("written authorization rejected"),
     "no check-in within the grace period": gettext_lazy("no check-in within the grace period"),
     "demo data": gettext_lazy("demo data"),
+    # The seeded policy rows' "clock starts on" (shown on the promises page through the same filter)
+    "payment confirmed": gettext_lazy("payment confirmed"),
 }
 REASON_PREFIXES = {
     "exempt: ": gettext_lazy("exempt: %(rest)s"),
