@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,25 +37,13 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+# The database and process helpers the other benchmarks use (one copy of each).
+from clock_sweep import answers, recreate_database, stop  # noqa: E402
+
 CELERY = str(Path(sys.executable).with_name("celery"))
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-def answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def start_worker(env: dict[str, str], log: Path, concurrency: int) -> subprocess.Popen[bytes]:
@@ -65,17 +51,6 @@ def start_worker(env: dict[str, str], log: Path, concurrency: int) -> subprocess
         [CELERY, "-A", "slaportal", "worker", "-l", "INFO", "-c", str(concurrency), "--without-gossip",
          "--without-mingle", "--without-heartbeat", "-n", f"bench-stmt-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(p: subprocess.Popen[bytes]) -> None:
-    if p.poll() is not None:
-        return
-    os.killpg(p.pid, signal.SIGTERM)
-    try:
-        p.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.wait(5)
 
 
 def session_cpu_seconds(pgid: int) -> float:
