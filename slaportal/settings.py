@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "accounts",
     "orders",
     "settlement",
+    "mailservice",
 ]
 
 MIDDLEWARE = [

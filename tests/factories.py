@@ -93,3 +93,22 @@ class CustomerUserFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     customer = factory.SubFactory(CustomerFactory)
+
+
+class MailPlatformFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mailservice.MailPlatform"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"邮件平台{n}")
+
+
+class MailDomainFactory(factory.django.DjangoModelFactory):
+    """A mail domain of an e-mail service (the service is created as kind email)."""
+
+    class Meta:
+        model = "mailservice.MailDomain"
+
+    domain = factory.Sequence(lambda n: f"mail{n}.example.cn")
+    service = factory.SubFactory(ServiceFactory, kind="email")
+    platform = factory.SubFactory(MailPlatformFactory)
