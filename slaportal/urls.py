@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("operations.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("settlement.api.urls")),
+    path("", include("mailservice.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -40,6 +41,7 @@ urlpatterns = [
     path("operations/", include("operations.urls")),
     path("orders/", include("orders.urls")),
     path("settlement/", include("settlement.urls")),
+    path("mail/", include("mailservice.urls")),
     path("api/", include(api_patterns)),
 ]
 
