@@ -9,6 +9,17 @@ class CheckKind(models.TextChoices):
     WWW = "www", _("WWW (HTTP/HTTPS)")
     SMTP = "smtp", _("E-mail (SMTP banner)")
     FTP = "ftp", _("FTP (banner)")
+    # E1 mailbox connectivity (seed 002 §1): checks of a probe mailbox (monitoring.Mailbox).
+    SUBMISSION = "submission", _("Mail submission (SMTP with AUTH)")
+    IMAP = "imap", _("IMAP login")
+    POP3 = "pop3", _("POP3 login")
+    WEBMAIL = "webmail", _("Webmail page")
+    MAIL_LOOP = "mailloop", _("Mail loop (send and fetch back)")
+
+
+# The checks that belong to a probe mailbox and are run with its credentials.
+MAIL_KINDS = frozenset({CheckKind.SUBMISSION, CheckKind.IMAP, CheckKind.POP3, CheckKind.WEBMAIL,
+                        CheckKind.MAIL_LOOP})
 
 
 class ProbeMethod(models.TextChoices):
@@ -20,6 +31,19 @@ class ProbeMethod(models.TextChoices):
     HTTP = "http", _("HTTP request")
     SMTP = "smtp", _("SMTP banner")
     FTP = "ftp", _("FTP banner")
+    SUBMIT = "submit", _("SMTP submission")
+    IMAP = "imap", _("IMAP login")
+    POP3 = "pop3", _("POP3 login")
+    LOOP = "mailloop", _("mail loop")
+
+
+class MailSecurity(models.TextChoices):
+    """How a probe mailbox's client connects: plain (test rigs, internal networks), upgraded with
+    STARTTLS, or TLS from the first byte (465, 993, 995)."""
+
+    NONE = "none", _("no encryption")
+    STARTTLS = "starttls", _("upgrade with STARTTLS")
+    TLS = "tls", _("encrypted from the start (TLS)")
 
 
 class TargetState(models.TextChoices):

@@ -12,9 +12,111 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import CheckKind, ProbeMethod, TargetState
+from .choices import MAIL_KINDS, CheckKind, MailSecurity, ProbeMethod, TargetState
 
 DEFAULT_INTERVAL = 300
+
+
+class Mailbox(models.Model):
+    """A probe mailbox on a customer's e-mail service (E1 mailbox connectivity, seed 002 §1): its
+    credentials and the servers a client of that mailbox uses. Saving it (monitoring.services.
+    mailbox_save) keeps one Target per configured check: SMTP submission, IMAP and POP3 login,
+    the webmail page and the mail loop (submission → the mailbox itself → fetched back by IMAP).
+    The password is sealed (monitoring.sealing) and never shown again after saving."""
+
+    service = models.ForeignKey("customers.Service", on_delete=models.PROTECT, related_name="probe_mailboxes",
+                                verbose_name=_("service"))
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
+                                 related_name="probe_mailboxes", verbose_name=_("customer"), editable=False)
+    address = models.EmailField(_("mailbox address"), max_length=254)
+    username = models.CharField(_("login name"), max_length=254, blank=True,
+                                help_text=_("Empty: the mailbox address."))
+    password_sealed = models.TextField(editable=False, blank=True)
+    smtp_host = models.CharField(_("SMTP submission host"), max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(
+        _("SMTP submission port"), default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    smtp_security = models.CharField(_("SMTP encryption"), max_length=8, choices=MailSecurity.choices,
+                                     default=MailSecurity.STARTTLS)
+    imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(
+        _("IMAP port"), default=993, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    imap_security = models.CharField(_("IMAP encryption"), max_length=8, choices=MailSecurity.choices,
+                                     default=MailSecurity.TLS)
+    pop3_host = models.CharField(_("POP3 host"), max_length=255, blank=True,
+                                 help_text=_("Empty: POP3 is not checked."))
+    pop3_port = models.PositiveIntegerField(
+        _("POP3 port"), default=995, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    pop3_security = models.CharField(_("POP3 encryption"), max_length=8, choices=MailSecurity.choices,
+                                     default=MailSecurity.TLS)
+    webmail_url = models.URLField(_("webmail URL"), max_length=500, blank=True,
+                                  help_text=_("Empty: the webmail page is not checked."))
+    webmail_expected_status = models.PositiveSmallIntegerField(
+        _("expected webmail HTTP status"), default=200,
+        validators=[MinValueValidator(100), MaxValueValidator(599)])
+    interval_seconds = models.PositiveIntegerField(
+        _("probe interval (s)"), default=DEFAULT_INTERVAL,
+        validators=[MinValueValidator(30), MaxValueValidator(86400)])
+    # At most 60 s: the engine's claim lease is 90 s, and the promise itself is "within 1 minute".
+    timeout_seconds = models.FloatField(
+        _("probe timeout (s)"), default=60.0, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("The mail loop fails when its message is not in the mailbox within this time."))
+    active = models.BooleanField(_("active"), default=True)
+    # Engine state of the mail loop (written by probe_results_record only): the send time (ms) of
+    # the last loop message measured on time, and the tokens of messages sent whose loop timed
+    # out, so a message found late is measured once and only once.
+    loop_state = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("probe mailbox")
+        verbose_name_plural = _("probe mailboxes")
+        ordering = ["customer__name", "address", "id"]
+        constraints = [models.UniqueConstraint(fields=["service", "address"], name="mailbox_service_address")]
+
+    def __str__(self) -> str:
+        return self.address
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.customer_id = self.service.customer_id
+        super().save(*args, **kwargs)
+
+    @property
+    def login(self) -> str:
+        return self.username or self.address
+
+    @property
+    def password_set(self) -> bool:
+        return bool(self.password_sealed)
+
+    def clean(self) -> None:
+        from customers.choices import ServiceKind
+
+        errors: dict[str, Any] = {}
+        if self.service_id and self.service.kind != ServiceKind.EMAIL:
+            errors["service"] = _("Probe mailboxes belong to an e-mail service.")
+        if not (self.smtp_host or self.imap_host or self.pop3_host or self.webmail_url):
+            errors["smtp_host"] = _("Configure at least one of SMTP, IMAP, POP3 or webmail.")
+        if self.webmail_url and not self.webmail_url.lower().startswith(("http://", "https://")):
+            errors["webmail_url"] = _("Only http:// and https:// URLs can be checked.")
+        if errors:
+            raise ValidationError(errors)
+
+    def wanted_checks(self) -> dict[str, dict[str, Any]]:
+        """The checks this mailbox's configuration asks for, with the target fields of each."""
+        base = {"interval_seconds": self.interval_seconds, "timeout_seconds": self.timeout_seconds}
+        checks: dict[str, dict[str, Any]] = {}
+        if self.smtp_host:
+            checks[CheckKind.SUBMISSION] = {**base, "host": self.smtp_host, "port": self.smtp_port, "url": ""}
+        if self.imap_host:
+            checks[CheckKind.IMAP] = {**base, "host": self.imap_host, "port": self.imap_port, "url": ""}
+        if self.pop3_host:
+            checks[CheckKind.POP3] = {**base, "host": self.pop3_host, "port": self.pop3_port, "url": ""}
+        if self.webmail_url:
+            checks[CheckKind.WEBMAIL] = {**base, "host": "", "port": None, "url": self.webmail_url,
+                                         "expected_status": self.webmail_expected_status}
+        if self.smtp_host and self.imap_host:
+            checks[CheckKind.MAIL_LOOP] = {**base, "host": self.imap_host, "port": self.imap_port, "url": ""}
+        return checks
 
 
 class Target(models.Model):
@@ -27,6 +129,9 @@ class Target(models.Model):
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
                                  related_name="targets", verbose_name=_("customer"), editable=False)
     kind = models.CharField(_("check"), max_length=10, choices=CheckKind.choices)
+    # Mail checks (E1) are run with this probe mailbox's credentials; other kinds have none.
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="targets", verbose_name=_("probe mailbox"), editable=False)
     name = models.CharField(_("name"), max_length=120, blank=True)
     host = models.CharField(_("host or address"), max_length=255, blank=True)
     port = models.PositiveIntegerField(
@@ -69,14 +174,17 @@ class Target(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
-        if self.kind == CheckKind.WWW:
+        if self.kind in MAIL_KINDS and self.mailbox_id is None:
+            errors["kind"] = _("Mail checks are set up on a probe mailbox.")
+        if self.kind in (CheckKind.WWW, CheckKind.WEBMAIL):
             if not self.url:
                 errors["url"] = _("A www check needs a URL.")
             elif not self.url.lower().startswith(("http://", "https://")):
                 errors["url"] = _("Only http:// and https:// URLs can be checked.")
         elif not self.host:
             errors["host"] = _("This check needs a host.")
-        if self.kind in (CheckKind.SMTP, CheckKind.FTP, CheckKind.DEVICE) and not self.port:
+        if self.kind in (CheckKind.SMTP, CheckKind.FTP, CheckKind.DEVICE, CheckKind.SUBMISSION, CheckKind.IMAP,
+                         CheckKind.POP3, CheckKind.MAIL_LOOP) and not self.port:
             # A device needs the fallback port because ICMP may not be permitted to this process.
             errors["port"] = _("This check needs a port.")
         if errors:
@@ -117,6 +225,9 @@ class ProbeDaily(models.Model):
     ok_count = models.PositiveIntegerField(_("successful probes"), default=0)
     fail_count = models.PositiveIntegerField(_("failed probes"), default=0)
     total_ms = models.BigIntegerField(_("total latency (ms)"), default=0)
+    # Latency of the successful probes only: the average page open time of a webmail target
+    # (E3) and the average round trip of a mail loop are ok_total_ms / ok_count.
+    ok_total_ms = models.BigIntegerField(_("total latency of successful probes (ms)"), default=0)
 
     class Meta:
         verbose_name = _("daily probe counts")

@@ -1,7 +1,12 @@
 """The checks themselves, as coroutines: ICMP echo (unprivileged datagram socket, where the kernel
 allows this process's group in net.ipv4.ping_group_range) or a TCP connect, an HTTP/1.1 GET with
 the expected status, and the 220 banner of SMTP and FTP. No third-party HTTP client: a probe needs
-a status line, nothing more."""
+a status line, nothing more (the webmail check reads the whole page, bounded, since its figure is
+the time to open the page).
+
+The checks of a probe mailbox (SMTP submission with AUTH, IMAP and POP3 login, the mail loop) are
+in monitoring.mailprobes: they use the standard library's smtplib/imaplib/poplib in a thread pool
+(see there for why) and are awaited here like any other check."""
 
 from __future__ import annotations
 
@@ -11,12 +16,42 @@ import socket
 import ssl
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .choices import CheckKind, ProbeMethod
+from .choices import MAIL_KINDS, CheckKind, ProbeMethod
 
 _ICMP_ALLOWED: bool | None = None
+
+# Every mail-loop message's Message-ID starts with this (after the "<"): the delivery-log reader
+# skips these messages (they are measured by the loop, not by the log), and the loop finds its
+# own messages in the mailbox by it.
+PROBE_MESSAGE_ID_PREFIX = "slaportal-probe."
+WEBMAIL_MAX_BYTES = 5 * 1024 * 1024  # a page larger than this is read no further (still "opened")
+
+
+@dataclass(frozen=True)
+class MailSpec:
+    """A probe mailbox's credentials and servers, with the password unsealed for this probe only
+    (never in repr, so never in a log line)."""
+
+    mailbox_id: int
+    address: str
+    login: str
+    password: str = field(repr=False)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_security: str = "tls"
+    pop3_host: str = ""
+    pop3_port: int = 995
+    pop3_security: str = "tls"
+    # Tokens of loop messages sent earlier whose loop timed out: found later, they are measured.
+    pending: tuple[str, ...] = ()
+    # Set when the sealed password cannot be read (the key changed): the check fails with it.
+    unseal_error: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +65,28 @@ class ProbeSpec:
     url: str
     expected_status: int
     timeout: float
+    mail: MailSpec | None = None
+
+
+@dataclass(frozen=True)
+class LoopSample:
+    """One loop message measured: from the SMTP 250 after DATA to the message in the mailbox.
+    `late` is a message of an earlier loop that timed out and was found by this one."""
+
+    token: str
+    delivered_at: float  # epoch seconds
+    latency_ms: int
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class LoopOutcome:
+    """What a mail loop did besides ok/failed: the samples measured, the token of its own message
+    when it was sent but not found in time (kept pending), and the probe messages it deleted."""
+
+    samples: tuple[LoopSample, ...] = ()
+    sent_token: str = ""
+    removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +96,7 @@ class ProbeResult:
     method: str
     detail: str
     latency_ms: int
+    loop: LoopOutcome | None = None
 
 
 def icmp_allowed() -> bool:
@@ -110,7 +168,7 @@ async def _banner(host: str, port: int, timeout: float) -> tuple[bool, str]:
     return text.startswith("220"), text[:200] or "no banner"
 
 
-async def _http(url: str, expected: int, timeout: float) -> tuple[bool, str]:
+async def _http(url: str, expected: int, timeout: float, *, whole: bool = False) -> tuple[bool, str]:
     parts = urlsplit(url)
     https = parts.scheme == "https"
     host = parts.hostname or ""
@@ -125,13 +183,23 @@ async def _http(url: str, expected: int, timeout: float) -> tuple[bool, str]:
                      f"Connection: close\r\n\r\n".encode("ascii", "ignore"))
         await writer.drain()
         line = await asyncio.wait_for(reader.readline(), timeout)
+        size = 0
+        if whole:
+            # The webmail figure is the time to open the page: read it to the end (the server
+            # closes after it, as asked), at most WEBMAIL_MAX_BYTES.
+            while size < WEBMAIL_MAX_BYTES:
+                chunk = await asyncio.wait_for(reader.read(65536), timeout)
+                if not chunk:
+                    break
+                size += len(chunk)
     finally:
         writer.close()
     fields = line.decode("latin-1", "replace").split()
     if len(fields) < 2 or not fields[0].startswith("HTTP/") or not fields[1].isdigit():
         return False, "not an HTTP response"
     status = int(fields[1])
-    return status == expected, f"HTTP {status}" + ("" if status == expected else f" (expected {expected})")
+    return status == expected, (f"HTTP {status}" + ("" if status == expected else f" (expected {expected})")
+                                + (f", {size} B" if whole else ""))
 
 
 async def probe(spec: ProbeSpec) -> ProbeResult:
@@ -140,8 +208,15 @@ async def probe(spec: ProbeSpec) -> ProbeResult:
     methods: dict[str, str] = {CheckKind.WWW: ProbeMethod.HTTP, CheckKind.SMTP: ProbeMethod.SMTP,
                                CheckKind.FTP: ProbeMethod.FTP}
     method = methods.get(spec.kind, ProbeMethod.TCP)
+    if spec.kind in MAIL_KINDS and spec.kind != CheckKind.WEBMAIL:
+        from .mailprobes import mail_probe
+
+        return await mail_probe(spec)
     try:
-        if spec.kind == CheckKind.DEVICE:
+        if spec.kind == CheckKind.WEBMAIL:
+            method = ProbeMethod.HTTP
+            ok, detail = await _http(spec.url, spec.expected_status, spec.timeout, whole=True)
+        elif spec.kind == CheckKind.DEVICE:
             if icmp_allowed():
                 method = ProbeMethod.ICMP
                 ok, detail = await _icmp_echo(spec.host, spec.timeout)
@@ -160,10 +235,14 @@ async def probe(spec: ProbeSpec) -> ProbeResult:
 
 
 async def probe_many(specs: list[ProbeSpec], *, concurrency: int = 500) -> list[ProbeResult]:
-    """Probe all `specs` with at most `concurrency` in flight."""
+    """Probe all `specs` with at most `concurrency` in flight. Mailbox checks are bounded by their
+    own thread pool instead: a mail loop waits up to its timeout for its message, and 1,000 of
+    them held behind the general limit would outlast the claim lease."""
     sem = asyncio.Semaphore(concurrency)
 
     async def one(s: ProbeSpec) -> ProbeResult:
+        if s.kind in MAIL_KINDS and s.kind != CheckKind.WEBMAIL:
+            return await probe(s)
         async with sem:
             return await probe(s)
 

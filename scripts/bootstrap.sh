@@ -18,7 +18,8 @@ is_root() { [ "$(id -u)" = "0" ]; }
 
 # --- system packages -----------------------------------------------------------------------
 SYS_PKGS=(libharfbuzz-subset0 fonts-noto-cjk redis-server)
-[ "$MODE" = "dev" ] && SYS_PKGS+=(poppler-utils)
+# dev: the mail-loop tests start a real IMAP/POP3 server (dovecot, as a non-root process).
+[ "$MODE" = "dev" ] && SYS_PKGS+=(poppler-utils dovecot-imapd dovecot-pop3d)
 
 apt_install() {  # apt_install pkg...: install as root, else print the line; never fatal
     local missing=()
