@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class MailserviceConfig(AppConfig):
     name = "mailservice"
     verbose_name = _("Enterprise e-mail measurement")
+
+    def ready(self) -> None:
+        from . import (
+            measures,  # noqa: F401  (registers E2/E3 with the month close)
+            receivers,  # noqa: F401  (mail-loop samples → LatencyHourly)
+        )

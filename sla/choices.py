@@ -15,6 +15,8 @@ class Comparison(models.TextChoices):
 
 
 class Unit(models.TextChoices):
+    # Seconds: the webmail page open time (E3-WEB, seed 002 §3 "平均值≤10秒").
+    SECONDS = "seconds", _("seconds")
     MINUTES = "minutes", _("minutes")
     HOURS = "hours", _("hours")
     DAYS = "days", _("days")

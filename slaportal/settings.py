@@ -420,6 +420,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "kind" or a "state": name each choice set after its class.
     "ENUM_NAME_OVERRIDES": {
         "VisitStateEnum": "access_requests.choices.VisitState",
+        "MailSecurityEnum": "monitoring.choices.MailSecurity",
         "ClockStateEnum": "sla.choices.ClockState",
         "PolicyKindEnum": "sla.choices.PolicyKind",
         "ServiceKindEnum": "customers.choices.ServiceKind",
@@ -455,6 +456,7 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "customers.choices.ContactChannel",
         "LockoutKindEnum": "accounts.choices.LockoutKind",
         "TokenStateEnum": "accounts.choices.TokenState",
+        "PlatformEventKindEnum": "mailservice.choices.PlatformEventKind",
     },
 }
 
