@@ -50,8 +50,9 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE = "reports/monthly_statement.html"
 # Bumped when the snapshot's shape changes: a statement re-issued after an upgrade is a new
-# version rather than a silent difference in how the same month reads.
-CONTENT_SCHEMA = 1
+# version rather than a silent difference in how the same month reads. 2: an e-mail service
+# carries its month's e-mail figures ("mail", settlement.statement_mail).
+CONTENT_SCHEMA = 2
 
 # The comparison that holds when a promise is broken (a 45:00 outage against "< 44" reads
 # "45:00 分钟 ≥ 44 分钟").
@@ -214,6 +215,10 @@ def _period_rows(*, services: list[Service], first: date, closed: bool, now: dat
                 found[(sid, policy.pk)] = _Row(
                     policy=policy, status=LIVE, value=m.value, comparison=m.comparison, threshold=m.threshold,
                     unit=m.unit, verdict=_verdict_of(m), counted=m.counted, excluded=m.excluded)
+    # A service the close judged (or that was measured just now) had every registered promise
+    # asked for: one without a result had nothing to measure (an e-mail service without mail
+    # domains, a month without a billing figure): "not measured", not "not judged yet".
+    asked = {sid for (sid, _pid) in found}
     out: dict[int, list[_Row]] = {}
     for s in services:
         rows = [r for (sid, _pid), r in found.items() if sid == s.pk]
@@ -227,7 +232,8 @@ def _period_rows(*, services: list[Service], first: date, closed: bool, now: dat
                 rows.append(_Row(policy=p, status=NOT_JUDGED, comparison=p.comparison, threshold=threshold,
                                  unit=p.unit, verdict=Verdict.NOT_APPLICABLE))
                 continue
-            rows.append(_Row(policy=p, status=NOT_JUDGED if p.code in measures else NOT_MEASURED,
+            measured_nothing = p.code not in measures or not closed or s.pk in asked
+            rows.append(_Row(policy=p, status=NOT_MEASURED if measured_nothing else NOT_JUDGED,
                              comparison=p.comparison, threshold=threshold, unit=p.unit))
         out[s.pk] = sorted(rows, key=lambda r: r.policy.code)
     return out
@@ -279,7 +285,9 @@ def _outage_items(rows: list[_Row], *, first: date) -> list[dict[str, Any]]:
     items: dict[int, dict[str, Any]] = {}
     for r in rows:
         for o, counted in [(o, True) for o in (r.counted or [])] + [(o, False) for o in (r.excluded or [])]:
-            if o["id"] in items:
+            # Only outages (C1, C2, E1): the e-mail figures' judgements keep other evidence in the
+            # same lists (latency per direction, platform faults, billing figures).
+            if o.get("kind") not in OutageKind.values or "started_at" not in o or o["id"] in items:
                 continue
             s = datetime.fromisoformat(o["started_at"])
             e = datetime.fromisoformat(o["ended_at"]) if o.get("ended_at") else None
@@ -408,20 +416,26 @@ def statement_content(*, customer: Customer, first: date, now: datetime) -> dict
     """The statement of `customer` for the month starting `first`, as a JSON-serialisable
     snapshot in the customer's language. A month not closed yet is stated provisionally: its
     period promises are measured now and stored nowhere."""
+    from .statement_mail import mail_items
+
     language = statement_language(customer)
     with translation.override(language):
         start, end = month_bounds(first.year, first.month)
         closed = MonthClose.objects.filter(month=first).exists()
         services = _services_in_force(customer=customer, first=first)
         rows = _period_rows(services=services, first=first, closed=closed, now=now)
+        mail = mail_items(services=services, rows=rows, first=first, now=now)
         out_services: list[dict[str, Any]] = []
         for s in services:
             items = [_period_item(r) for r in rows.get(s.pk, [])]
-            out_services.append({
+            entry = {
                 "id": s.pk, "name": s.name, "kind": s.kind, "kind_display": s.get_kind_display(),
                 "contract": s.contract.number, "promises": items,
                 "outages": _outage_items(rows.get(s.pk, []), first=first),
-            })
+            }
+            if s.pk in mail:
+                entry["mail"] = mail[s.pk]
+            out_services.append(entry)
         contracts = sorted({s.contract.number: s.contract for s in services}.items())
         credits, totals = _credits(customer=customer, first=first)
         period = [p for s in out_services for p in s["promises"]]

@@ -181,6 +181,27 @@ def _build() -> World:
     objs["statement_report"] = statement_issue(customer_id=customer_a.pk, first=date(2026, 2, 1), now=T0)
     objs["statement"] = objs["statement_report"].subject
     objs["stmt_year"], objs["stmt_month"] = SimpleNamespace(pk=2026), SimpleNamespace(pk=2)
+    # A's e-mail service with a mail domain on a platform, and a fault of the platform (the
+    # platform and its events are the provider's: staff pages, closed to every customer user).
+    from mailservice.models import MailDomain, MailPlatform, PlatformEvent
+
+    objs["mail_service"] = f.ServiceFactory(contract=a["contract"], kind="email", name=f"{MARK} 企业邮箱")
+    objs["mail_platform"] = MailPlatform.objects.create(name=f"{MARK} 邮件平台")
+    MailDomain.objects.create(domain="alphasecret-iso.example.cn", service=objs["mail_service"],
+                              platform=objs["mail_platform"])
+    objs["mail_domain"] = MailDomain.objects.get(domain="alphasecret-iso.example.cn")
+    from mailservice.models import BillingErrorFigure
+    from monitoring.services import mailbox_save
+
+    objs["billing_figure"] = BillingErrorFigure.objects.create(
+        month=date(2026, 2, 1), customers_billed=100, customers_with_error=0, entered_at=T0)
+    objs["mailbox"] = mailbox_save(service=objs["mail_service"], actor=engineer, now=T0, data={
+        "address": "probe@alphasecret-iso.example.cn", "password": f"{MARK}-pw", "smtp_host": "127.0.0.1",
+        "smtp_port": 2587, "smtp_security": "none", "imap_host": "127.0.0.1", "imap_port": 2143,
+        "imap_security": "none"})
+    objs["platform_event"] = PlatformEvent.objects.create(
+        platform=objs["mail_platform"], kind="fault", title=f"{MARK} 存储故障", started_at=T0,
+        ended_at=T0 + timedelta(minutes=5), recorded_at=T0)
     for o in objs.values():
         if hasattr(o, "refresh_from_db"):
             o.refresh_from_db()
@@ -350,6 +371,19 @@ CASES: list[Case] = [
     _c("api-statement-detail", pk="statement"),
     _c("api-statement-pdf", pk="statement"),
     _c("api-statement-version-pdf", pk="statement", report_pk="statement_report"),
+    # An e-mail service's month of figures (its staff pages are in EXEMPT).
+    _c("mailservice:service_detail", pk="mail_service"),
+    _c("api-mail-service-figures", pk="mail_service"),
+    _c("api-mail-domain-detail", pk="mail_domain"),
+    # The provider's platforms, their events and the billing figures: staff only, every id a 403.
+    *[_c(name, owner_get=None, closed=True, pk=pk) for name, pk in (
+        ("api-mail-platform-detail", "mail_platform"), ("api-mail-platform-event-detail", "platform_event"),
+        ("api-mail-platform-event-end", "platform_event"), ("api-mail-billing-figure-detail", "billing_figure"))],
+    # A probe mailbox of an e-mail service (its password is sealed, never shown).
+    _c("monitoring:mailbox-detail", pk="mailbox"),
+    _c("monitoring:mailbox-edit", owner_get=None, pk="mailbox"),
+    *_posts(["monitoring:mailbox-edit"], pk="mailbox"),
+    _c("api-mailbox-detail", pk="mailbox"),
     # A user's own API tokens: anyone else's id is a 404 (not only another customer's).
     _c("api-token-detail", pk="api_token"),
     *_posts(["api-token-revoke"], pk="api_token"),
@@ -367,6 +401,11 @@ EXEMPT = {
     "runtime:mailbox_attachment": "as runtime:mailbox_detail",
     "settlement:month_detail": "a calendar month, not a tenant object: each user sees only their own "
                                "services' judgements in it (tests/settlement/test_month_close.py)",
+    **{f"mailservice:{n}": "the provider's mail platforms, their faults and adjustments, and adding a "
+                           "domain: staff pages, 403 to every customer user before any lookup, whatever "
+                           "the id (tests/mailservice/test_pages_forms.py)"
+       for n in ("platform_detail", "platform_edit", "event_create", "event_edit", "event_end",
+                 "event_delete", "domain_create")},
 }
 
 # Whatever a client may send to an action: enough for most forms to be valid, so an unscoped view

@@ -6,9 +6,11 @@ contacts with MRTG secrets, one login per role, and two short clocks that warn a
 minutes after start so a new user sees the SLA engine work. Then a little of every workflow, made
 only through the apps' services (so every state machine, clock, audit entry and notice is the real
 one): complaints, past incidents with classified outages, two monitored targets, an authorized
-operation in progress and two machine-room visits. Idempotent: everything is found by a natural
-key or its demo title first; the short clocks are topped up only when none of them is open; each
-workflow's demo objects are made once, in one transaction, and never again.
+operation in progress, two machine-room visits, and the e-mail guarantee's figures (a mail
+platform, the e-mail customer's domains, a month of latency, a fault and an adjustment).
+Idempotent: everything is found by a natural key or its demo title first; the short clocks are
+topped up only when none of them is open; each workflow's demo objects are made once, in one
+transaction, and never again.
 
 The names below are importable without Django set up (scripts/run.py prints them), so models are
 imported inside the functions."""
@@ -656,11 +658,144 @@ def _demo_visits(created: dict[str, int], *, services: dict[str, Any], users: di
         _bump(created, "visits")
 
 
+# The e-mail guarantee's figures (seed 002 §1–§3): the provider's mail platform, the e-mail
+# customer's domains on it, a month of delivery-log latency (hourly aggregates, as the log reader
+# writes them), one short fault and one announced adjustment this month, and last month's
+# billing figures, so that /mail/ shows real figures on the first start. Every month the demo
+# touches stays within the targets (the closed month must show only the C1 breach above).
+MAIL_PLATFORM = "企业邮件平台一号"
+MAIL_SERVICE = "企业邮箱 jinlong.example"
+MAIL_DOMAINS = ("jinlong.example", "jinlong-intl.example")
+MAIL_FAULT = DEMO + "反垃圾网关进程异常重启"
+MAIL_ADJUSTMENT = DEMO + "邮件存储扩容（已提前通知客户）"
+MAIL_DAYS = 30
+
+
+def _demo_latency_samples(*, domain_ids: list[int], now: datetime, first_of_month: datetime,
+                          last_month_first: datetime) -> Any:
+    """A month of believable mail latency into a LatencyAccumulator: office hours busy, nights
+    quiet, most messages delivered in seconds, a few queued for minutes, a handful delayed at
+    another provider (excluded by the agreement), one message over 1 hour this month and two
+    last month (the most the promise allows)."""
+    import random
+
+    from incidents.downtime import TZ
+    from mailservice.aggregates import LatencyAccumulator
+    from mailservice.choices import Direction, LatencySource
+
+    rnd = random.Random(20260211)  # the same demo on every machine
+    acc = LatencyAccumulator()
+    end = now.replace(minute=0, second=0, microsecond=0)
+    hour = end - timedelta(days=MAIL_DAYS)
+
+    def latency_ms(direction: str) -> int:
+        r = rnd.random()
+        if r < 0.90:
+            return int(rnd.lognormvariate(7.6 if direction == Direction.SEND else 8.2, 0.6))  # ~2–4 s
+        if r < 0.985:
+            return rnd.randint(10_000, 60_000)
+        if r < 0.998:
+            return rnd.randint(60_000, 300_000)
+        return rnd.randint(300_000, 1_800_000)
+
+    while hour < end:
+        local = hour.astimezone(TZ)
+        busy = 9 <= local.hour < 18 and local.weekday() < 5
+        evening = 7 <= local.hour < 23
+        for i, domain_id in enumerate(domain_ids):
+            scale = 1.0 if i == 0 else 0.3
+            for direction, base in ((Direction.SEND, 36), (Direction.RECEIVE, 55)):
+                n = int(base * scale * (1.0 if busy else 0.25 if evening else 0.05) * rnd.uniform(0.7, 1.3))
+                for _ in range(n):
+                    at = hour.timestamp() + rnd.uniform(0, 3599)
+                    # Mail to or from another provider's system delayed there: excluded (seed 002 §2 a).
+                    excluded = direction == Direction.SEND and rnd.random() < 0.004
+                    acc.add(domain_id=domain_id, at=at, direction=direction, source=LatencySource.LOG,
+                            latency_ms=latency_ms(direction), excluded=excluded)
+        hour += timedelta(hours=1)
+    slow = [first_of_month + timedelta(hours=10, minutes=20)]
+    slow += [last_month_first + timedelta(days=9, hours=15), last_month_first + timedelta(days=20, hours=2)]
+    for when in slow:
+        if end - timedelta(days=MAIL_DAYS) <= when < end:
+            acc.add(domain_id=domain_ids[0], at=when.timestamp(), direction=Direction.RECEIVE,
+                    source=LatencySource.LOG, latency_ms=rnd.randint(3_700_000, 5_400_000))
+    return acc
+
+
+def _demo_mail(created: dict[str, int], *, services: dict[str, Any], users: dict[str, Any],
+               now: datetime) -> None:
+    """The mail platform, the e-mail customer's domains, a month of latency aggregates, a fault,
+    an adjustment and last month's billing figures, each made once."""
+    from incidents.downtime import TZ
+    from mailservice.choices import PlatformEventKind
+    from mailservice.models import BillingErrorFigure, LatencyHourly, MailDomain, MailPlatform, PlatformEvent
+    from mailservice.services import (
+        billing_figure_save,
+        mail_domain_save,
+        mail_platform_save,
+        platform_event_save,
+    )
+    from settlement.services import month_previous
+
+    engineer, manager = users["engineer"], users["manager"]
+    service = services[MAIL_SERVICE]
+    platform = MailPlatform.objects.filter(name=MAIL_PLATFORM).first()
+    if platform is None:
+        platform = mail_platform_save(actor=engineer, now=now, data={
+            "name": MAIL_PLATFORM, "description": "北京亦庄机房邮件集群：MX 网关 ×2、反垃圾网关 ×2、"
+                                                 "Postfix 投递 ×4、Dovecot 存储 ×4。"})
+        _bump(created, "mail_platforms")
+    domain_ids = []
+    for name in MAIL_DOMAINS:
+        domain = MailDomain.objects.filter(domain=name).first()
+        if domain is None:
+            domain = mail_domain_save(actor=engineer, service=service, now=now,
+                                      data={"domain": name, "platform": platform})
+            _bump(created, "mail_domains")
+        domain_ids.append(domain.pk)
+    local = now.astimezone(TZ)
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    previous = month_previous(now)
+    last_month_start = datetime(previous.year, previous.month, 1, tzinfo=TZ)
+    if not LatencyHourly.objects.filter(domain_id__in=domain_ids).exists():
+        acc = _demo_latency_samples(domain_ids=domain_ids, now=now, first_of_month=month_start,
+                                    last_month_first=last_month_start)
+        _bump(created, "latency_hours", acc.flush())
+    anchor = _past_anchor(now)
+    if not PlatformEvent.objects.filter(platform=platform, title=MAIL_FAULT).exists():
+        # Three minutes: within the monthly fault total and the 99.99 % availability (4.3 minutes
+        # of a 30-day month), and one fault day of the year.
+        t0 = anchor + timedelta(hours=2, minutes=7)
+        platform_event_save(actor=engineer, now=now, data={
+            "platform": platform, "kind": PlatformEventKind.FAULT, "title": MAIL_FAULT,
+            "started_at": t0, "ended_at": t0 + timedelta(minutes=3),
+            "note": "反垃圾网关 2 号节点内存耗尽，进程被系统终止后自动拉起；期间入站邮件由 1 号节点接收，"
+                    "部分外域来信重试延迟约 3 分钟。"})
+        _bump(created, "mail_events")
+    if not PlatformEvent.objects.filter(platform=platform, title=MAIL_ADJUSTMENT).exists():
+        # An announced night-time maintenance window of 40 minutes (the adjustment total allows 100).
+        day = max(anchor.astimezone(TZ), month_start)
+        t0 = day.replace(hour=1, minute=0, second=0, microsecond=0)
+        if t0 + timedelta(minutes=40) > now:
+            t0 = now - timedelta(minutes=50)
+        platform_event_save(actor=engineer, now=now, data={
+            "platform": platform, "kind": PlatformEventKind.ADJUSTMENT, "title": MAIL_ADJUSTMENT,
+            "started_at": t0, "ended_at": t0 + timedelta(minutes=40),
+            "note": "存储集群增加两块 4TB 磁盘并在线扩容，已于三天前邮件通知全部企业邮箱客户。"})
+        _bump(created, "mail_events")
+    if not BillingErrorFigure.objects.filter(month=previous).exists():
+        billing_figure_save(actor=manager, month=previous, customers_billed=1286, customers_with_error=0,
+                            note="演示数据：上月账单核对无差错。", now=now)
+        _bump(created, "billing_figures")
+
+
 WORKFLOWS = [
     ("complaints", _demo_complaints),
     ("incidents", _demo_incidents),
     ("monitoring", _demo_targets),
     ("operations", _demo_operation),
     ("visits", _demo_visits),
+    # Before the month close below, so that the closed month judges the e-mail figures too.
+    ("mail", _demo_mail),
     ("settlement", _demo_settlement),
 ]
