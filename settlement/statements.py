@@ -417,6 +417,7 @@ def statement_content(*, customer: Customer, first: date, now: datetime) -> dict
     snapshot in the customer's language. A month not closed yet is stated provisionally: its
     period promises are measured now and stored nowhere."""
     from .statement_mail import mail_items
+    from .statement_sections import sections_content
 
     language = statement_language(customer)
     with translation.override(language):
@@ -440,7 +441,9 @@ def statement_content(*, customer: Customer, first: date, now: datetime) -> dict
         credits, totals = _credits(customer=customer, first=first)
         period = [p for s in out_services for p in s["promises"]]
         deadlines = _deadlines(customer=customer, services=services, start=start, end=end)
-        return {
+        sections = sections_content(customer=customer, first=first, start=start, end=end,
+                                    services=services, now=now)
+        content: dict[str, Any] = {
             "schema": CONTENT_SCHEMA,
             "language": language,
             "customer": {"id": customer.pk, "name": customer.name, "code": customer.code},
@@ -461,6 +464,9 @@ def statement_content(*, customer: Customer, first: date, now: datetime) -> dict
                 "deadline_met": sum(d["met"] for d in deadlines),
             },
         }
+        if sections:  # only when an app has something to say: older statements stay as issued
+            content["sections"] = sections
+        return content
 
 
 # --- Issuing ---------------------------------------------------------------------------------
