@@ -182,6 +182,7 @@ REASON_LABELS = {
     "C3 moved from the contract to its installation order (migration orders.0002)":
         gettext_lazy("C3 moved from the contract to its installation order"),
     "contract signed": gettext_lazy("contract signed"),
+    "ISC list published": gettext_lazy("ISC list published"),
     "emergency declared": gettext_lazy("emergency declared"),
     "probe succeeded": gettext_lazy("probe succeeded"),
     "every outage has a cause": gettext_lazy("every outage has a cause"),
