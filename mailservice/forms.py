@@ -3,49 +3,18 @@ writes (a refusal comes back as a DomainError and is put on the form)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from settlement.forms import MonthField
+
 from .choices import PlatformEventKind
 from .models import MailPlatform
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 DT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def parse_month(value: str) -> date | None:
-    """'2026-02' → date(2026, 2, 1); anything else → None."""
-    m = MONTH_RE.match((value or "").strip())
-    if not m:
-        return None
-    year, month = int(m.group(1)), int(m.group(2))
-    if not (2000 <= year <= 2999 and 1 <= month <= 12):
-        return None
-    return date(year, month, 1)
-
-
-class MonthField(forms.Field):
-    """A calendar month typed as YYYY-MM (the browser's month input sends that form)."""
-
-    default_error_messages = {"invalid": _("Enter a month as YYYY-MM, e.g. 2026-02.")}
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM",
-                                                           "maxlength": 7}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> date | None:
-        value = str(value or "").strip()
-        if not value:
-            return None
-        first = parse_month(value)
-        if first is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return first
 
 
 class MonthQueryForm(forms.Form):
