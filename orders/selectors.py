@@ -17,8 +17,8 @@ from customers.selectors import scope_for_user
 from sla.choices import ClockState
 from sla.models import Clock
 
-from .choices import OPEN_ORDER_STATES
-from .models import ChecklistItem, InstallationOrder
+from .choices import E5_CODES, OPEN_ORDER_STATES, PROVISIONING_OPEN_STATES
+from .models import ChecklistItem, InstallationOrder, ProvisioningItem, ProvisioningOrder
 
 C3 = "C3"
 
@@ -78,4 +78,79 @@ def order_c3_clock(order: InstallationOrder) -> Clock | None:
 
 
 def order_audit(order: InstallationOrder) -> models.QuerySet[AuditEntry]:
+    return audit_for(order)
+
+
+# --- E-mail provisioning orders (E5) ----------------------------------------------------------
+
+def _e5_clocks() -> models.QuerySet[Clock]:
+    return Clock.objects.filter(content_type=ContentType.objects.get_for_model(ProvisioningOrder),
+                                object_id=OuterRef("pk"), policy__code__in=E5_CODES)
+
+
+def provisioning_list(
+    *, user: Any, state: str | None = None, open_only: bool = False, customer_id: int | None = None,
+    service_id: int | None = None, overdue: bool | None = None, now: datetime | None = None,
+) -> models.QuerySet[ProvisioningOrder]:
+    """Provisioning orders the user may see (another customer's are not in the queryset: a 404),
+    each with its latest E5 clock's deadline, state and policy annotated in the same query.
+    `overdue`: open orders past their deadline (breached, or running past due before the sweep
+    got to it)."""
+    now = now or timezone.now()
+    latest = _e5_clocks().order_by("-started_at", "-id")
+    qs = scope_for_user(ProvisioningOrder.objects.all(), user).select_related(
+        "customer", "contract", "service").annotate(
+        e5_due_at=Subquery(latest.values("due_at")[:1]),
+        e5_state=Subquery(latest.values("state")[:1]),
+        e5_started_at=Subquery(latest.values("started_at")[:1]),
+        e5_policy=Subquery(latest.values("policy__code")[:1]),
+    )
+    if state:
+        qs = qs.filter(state=state)
+    if open_only:
+        qs = qs.filter(state__in=PROVISIONING_OPEN_STATES)
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    if service_id:
+        qs = qs.filter(service_id=service_id)
+    if overdue is not None:
+        late = _e5_clocks().filter(Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lte=now))
+        cond = Q(Exists(late), state__in=PROVISIONING_OPEN_STATES)
+        qs = qs.filter(cond) if overdue else qs.exclude(cond)
+    return qs.order_by("-created_at", "-id")
+
+
+def provisioning_get(*, user: Any, pk: int) -> ProvisioningOrder:
+    """One order or ProvisioningOrder.DoesNotExist (a 404), also for another customer's."""
+    return provisioning_list(user=user).get(pk=pk)
+
+
+def provisioning_items(order: ProvisioningOrder) -> models.QuerySet[ProvisioningItem]:
+    return order.items.select_related("done_by").order_by("position", "id")
+
+
+def provisioning_clock(order: ProvisioningOrder) -> Clock | None:
+    """The order's latest E5 clock (E5-EXIST or E5-NEW); None before the payment is confirmed."""
+    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(ProvisioningOrder),
+                                 object_id=order.pk, policy__code__in=E5_CODES)
+            .select_related("policy").order_by("-started_at", "-id").first())
+
+
+def provisioning_month(*, customer_id: int, start: datetime, end: datetime) -> list[ProvisioningOrder]:
+    """The customer's provisioning orders that concern the month [start, end): payment confirmed,
+    due or completed in it, or still open with a deadline before its end. For the statement."""
+    qs = ProvisioningOrder.objects.filter(customer_id=customer_id).select_related("contract", "service")
+    latest = _e5_clocks().order_by("-started_at", "-id")
+    qs = qs.annotate(e5_due_at=Subquery(latest.values("due_at")[:1]),
+                     e5_state=Subquery(latest.values("state")[:1]))
+    in_month = (Q(payment_confirmed_at__gte=start, payment_confirmed_at__lt=end)
+                | Q(e5_due_at__gte=start, e5_due_at__lt=end)
+                | Q(completed_at__gte=start, completed_at__lt=end)
+                | Q(state__in=PROVISIONING_OPEN_STATES, e5_due_at__lt=end,
+                    payment_confirmed_at__lt=end))
+    return list(qs.filter(in_month).exclude(state="cancelled", payment_confirmed_at__isnull=True)
+                .order_by("payment_confirmed_at", "id"))
+
+
+def provisioning_audit(order: ProvisioningOrder) -> models.QuerySet[AuditEntry]:
     return audit_for(order)

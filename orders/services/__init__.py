@@ -36,9 +36,9 @@ from sla.services import (
 )
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
 
-from .choices import CHECKLISTS, OrderState, PauseReason
-from .models import ChecklistItem, InstallationOrder
-from .selectors import order_c3_clock as order_clock
+from ..choices import CHECKLISTS, OrderState, PauseReason
+from ..models import ChecklistItem, InstallationOrder
+from ..selectors import order_c3_clock as order_clock
 
 logger = logging.getLogger(__name__)
 
@@ -475,3 +475,26 @@ def orders_clocks_breached(*, clock_ids: list[int], now: datetime | None = None)
             logger.exception("recording the C3 breach of clock %s failed", clock.pk)
     return done
 
+
+
+# The e-mail provisioning workflow (E5) lives in its own module; its public names are here too.
+from .provisioning import (  # noqa: E402
+    provisioning_breach_record,
+    provisioning_breach_withdrawn,
+    provisioning_cancel,
+    provisioning_clocks_breached,
+    provisioning_complete,
+    provisioning_item_done,
+    provisioning_item_undo,
+    provisioning_open,
+    provisioning_open_for_service,
+    provisioning_payment_confirm,
+    provisioning_update,
+)
+
+__all__ = [
+    "provisioning_breach_record", "provisioning_breach_withdrawn", "provisioning_cancel",
+    "provisioning_clocks_breached", "provisioning_complete", "provisioning_item_done",
+    "provisioning_item_undo", "provisioning_open", "provisioning_open_for_service",
+    "provisioning_payment_confirm", "provisioning_update",
+]
