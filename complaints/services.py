@@ -26,8 +26,15 @@ from sla.services import clock_cancel_for, clock_meet_for, clock_start
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
 from slaportal.uploads import check_upload
 
-from .choices import EMAIL_ONLY_SUBJECTS, ComplaintChannel, ComplaintState, ComplaintTarget
+from .choices import (
+    EMAIL_ONLY_SUBJECTS,
+    ComplaintChannel,
+    ComplaintState,
+    ComplaintSubject,
+    ComplaintTarget,
+)
 from .models import Complaint, ComplaintAttachment
+from .signals import complaint_accepted, complaint_withdrawn
 
 C8 = "C8"
 
@@ -169,7 +176,9 @@ def _require_staff(actor: Any) -> None:
 def complaint_accept(*, complaint_id: int, actor: Any, specialist: Any = None, reason: str = "",
                      now: datetime | None = None) -> Complaint:
     """Accept the complaint (受理) and start clock C8: the first written report is due within the
-    policy's hours."""
+    policy's hours. A spam complaint is promise E4 instead (seed 002 §4): no C8 clock; the
+    anti-spam app, told by `complaint_accepted` after commit, opens a spam case whose clocks
+    (response within 1 working day, result within 3 days) start at this acceptance."""
     _require_staff(actor)
     now = now or timezone.now()
     with transaction.atomic():
@@ -177,9 +186,13 @@ def complaint_accept(*, complaint_id: int, actor: Any, specialist: Any = None, r
         if specialist is not None:
             c.specialist = specialist
         _move(c, "accept", actor=actor, reason=reason, now=now)
-        clock_start(subject=c, policy_code=C8, customer=c.customer, contract=_contract_of(c.customer),
-                    assignee=c.specialist, label=f"{c.number} {c.title}"[:200], actor=actor,
-                    reason="complaint accepted", now=now)
+        if c.subject != ComplaintSubject.SPAM:
+            clock_start(subject=c, policy_code=C8, customer=c.customer, contract=_contract_of(c.customer),
+                        assignee=c.specialist, label=f"{c.number} {c.title}"[:200], actor=actor,
+                        reason="complaint accepted", now=now)
+        pk, subject, actor_id = c.pk, c.subject, getattr(actor, "pk", None)
+        transaction.on_commit(lambda: complaint_accepted.send(
+            sender=Complaint, complaint_id=pk, subject=subject, accepted_at=now, actor_id=actor_id))
     return c
 
 
@@ -233,6 +246,10 @@ def complaint_withdraw(*, complaint_id: int, actor: Any, reason: str = "", now: 
             raise ForbiddenError(_("Only the customer or customer-service staff can withdraw a complaint."))
         _move(c, "withdraw", actor=actor, reason=reason, now=now)
         clock_cancel_for(subject=c, policy_code=C8, actor=actor, reason="complaint withdrawn", now=now)
+        pk, subject, actor_id = c.pk, c.subject, getattr(actor, "pk", None)
+        transaction.on_commit(lambda: complaint_withdrawn.send(
+            sender=Complaint, complaint_id=pk, subject=subject, withdrawn_at=now, actor_id=actor_id,
+            reason=reason))
     return c
 
 

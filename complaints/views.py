@@ -34,7 +34,7 @@ from slaportal.ui import (
 )
 
 from . import services
-from .choices import ComplaintState
+from .choices import ComplaintState, ComplaintSubject
 from .forms import (
     AttachmentForm,
     ComplaintFilterForm,
@@ -201,6 +201,8 @@ def complaint_transition(request: HttpRequest, pk: int, action: str) -> HttpResp
     except DomainError as e:
         form_add_domain_error(form, e)
         return _detail(request, complaint, reason_form=form, failed_action=action, status=400)
+    if action == "accept" and complaint.subject == ComplaintSubject.SPAM:
+        done = _("The complaint was accepted; a spam case runs its response and result clocks.")
     messages.success(request, str(done))
     return redirect("complaints:detail", complaint.pk)
 
