@@ -8,6 +8,7 @@ class MailserviceConfig(AppConfig):
 
     def ready(self) -> None:
         from . import (
+            guarantee,  # noqa: F401  (registers E6 and AV-SIG, and the statement section)
             measures,  # noqa: F401  (registers E2/E3 with the month close)
             receivers,  # noqa: F401  (mail-loop samples → LatencyHourly)
         )

@@ -23,3 +23,31 @@ class PlatformEventKind(models.TextChoices):
 
     FAULT = "fault", _("fault")
     ADJUSTMENT = "adjustment", _("adjustment (maintenance)")
+
+
+class BackupKind(models.TextChoices):
+    """Seed 002 §7: an incremental backup every day, a full backup every 3 days."""
+
+    INCREMENTAL = "incremental", _("incremental backup")
+    FULL = "full", _("full backup")
+
+
+class BackupStatus(models.TextChoices):
+    """How a backup run ended, as the backup system reported it."""
+
+    OK = "ok", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+class ReportOrigin(models.TextChoices):
+    """Who recorded a backup run or a signature update: the machine's reporter token, or staff."""
+
+    REPORTER = "reporter", _("reported by the system")
+    STAFF = "staff", _("entered by staff")
+
+
+class AccountLockKind(models.TextChoices):
+    """Seed 002 §7: an account locked, or terminated, whose data must then be kept 90 days."""
+
+    LOCKED = "locked", _("locked")
+    TERMINATED = "terminated", _("terminated")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import guarantee_views, views
 
 app_name = "mailservice"
 
@@ -17,4 +17,12 @@ urlpatterns = [
     path("events/<int:pk>/end/", views.event_end, name="event_end"),
     path("events/<int:pk>/delete/", views.event_delete, name="event_delete"),
     path("billing/", views.billing, name="billing"),
+    # Backups, anti-virus and locked accounts (seed 002 §5, §7)
+    path("guarantee/", guarantee_views.queue, name="guarantee_queue"),
+    path("guarantee/runs/new/", guarantee_views.run_create, name="backup_run_create"),
+    path("guarantee/signatures/new/", guarantee_views.signature_create, name="signature_create"),
+    path("guarantee/reporters/new/", guarantee_views.reporter_create, name="reporter_create"),
+    path("guarantee/accounts/<int:pk>/delete/", guarantee_views.account_delete, name="account_delete"),
+    path("services/<int:pk>/guarantee/", guarantee_views.service_guarantee, name="service_guarantee"),
+    path("services/<int:pk>/accounts/new/", guarantee_views.account_create, name="account_create"),
 ]

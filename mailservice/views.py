@@ -238,6 +238,10 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "minutes": Decimal(e["counted_seconds"]) / 60} for e in f.events],
         "downtime_url": f"{reverse('incidents:downtime', args=[service.pk])}?month={first:%Y-%m}",
     })
+    # Seed 002 §5/§7: backups and virus-signature freshness of the service's platforms.
+    from .guarantee_views import service_summary
+
+    ctx.update(service_summary(service, first))
     return render(request, "mailservice/service_detail.html", ctx)
 
 

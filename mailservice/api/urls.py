@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import guarantee, views
 from .ingest import DeliveryLogApi
 
 urlpatterns: list = [
@@ -16,4 +16,18 @@ urlpatterns: list = [
     path("mail/platform-events/<int:pk>/end/", views.EventEndApi.as_view(), name="api-mail-platform-event-end"),
     path("mail/billing-figures/", views.BillingCollectionApi.as_view(), name="api-mail-billing-figure-list"),
     path("mail/billing-figures/<int:pk>/", views.BillingDetailApi.as_view(), name="api-mail-billing-figure-detail"),
+    # Backups, anti-virus and locked accounts (seed 002 §5, §7; mailservice/api/guarantee.py)
+    path("mail/reports/backup-runs/", guarantee.BackupReportApi.as_view(), name="api-mail-report-backup-run"),
+    path("mail/reports/signature-updates/", guarantee.SignatureReportApi.as_view(),
+         name="api-mail-report-signature-update"),
+    path("mail/backup-runs/", guarantee.BackupRunCollectionApi.as_view(), name="api-mail-backup-run-list"),
+    path("mail/signature-updates/", guarantee.SignatureCollectionApi.as_view(), name="api-mail-signature-update-list"),
+    path("mail/guarantee-queue/", guarantee.QueueApi.as_view(), name="api-mail-guarantee-queue"),
+    path("mail/locked-accounts/", guarantee.LockedAccountCollectionApi.as_view(), name="api-mail-locked-account-list"),
+    path("mail/locked-accounts/<int:pk>/", guarantee.LockedAccountDetailApi.as_view(),
+         name="api-mail-locked-account-detail"),
+    path("mail/locked-accounts/<int:pk>/delete/", guarantee.LockedAccountDeleteApi.as_view(),
+         name="api-mail-locked-account-delete"),
+    path("mail/services/<int:pk>/guarantee/", guarantee.ServiceGuaranteeApi.as_view(),
+         name="api-mail-service-guarantee"),
 ]
