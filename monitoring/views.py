@@ -1,25 +1,37 @@
 """Monitoring pages: targets with their state and probe history (state changes, daily counts),
-the probe mailboxes of e-mail services with their checks, and the forms for engineers and
-managers."""
+the probe mailboxes of e-mail services with their checks, the forms for engineers and
+managers, and the customer's live status page."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Page
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from customers.choices import Role
-from customers.selectors import service_list, user_has_role
+from customers.models import Customer
+from customers.selectors import customer_list, service_list, user_customer_id, user_has_role, user_is_staff
 from slaportal.errors import DomainError
 from slaportal.ui import choice_param, form_add_domain_error, paginate, querystring_without_page
 
 from . import services
 from .choices import TargetState
 from .forms import MailboxForm, TargetForm
-from .selectors import mailbox_list, target_list
+from .models import Target
+from .selectors import (
+    StatusBoard,
+    last_result_text,
+    mailbox_list,
+    status_board,
+    status_counts,
+    status_targets,
+    target_list,
+)
 
 
 def _can_edit(user) -> bool:  # type: ignore[no-untyped-def]
@@ -117,3 +129,69 @@ def mailbox_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _mailbox_form_page(request, pk)
+
+
+# --- The customer's live status page (issue 13) -----------------------------------------------------
+STATUS_STAFF_PAGE_SIZE = 100
+
+
+def status_scope(request: HttpRequest) -> tuple[Customer | None, str | None, list[Target], Page | None]:
+    """The customer, state filter, targets and (staff without a customer only) page of the status
+    page and of /api/status/, read from ?customer=, ?state= and ?page=. A customer user always gets
+    their own customer; naming another customer is a 404."""
+    customer: Customer | None = None
+    raw = request.GET.get("customer") or None
+    own = user_customer_id(request.user)
+    if raw is not None:
+        if not raw.isdigit():
+            raise Http404
+        customer = get_object_or_404(customer_list(user=request.user), pk=int(raw))
+    elif own is not None and not user_is_staff(request.user):
+        customer = get_object_or_404(customer_list(user=request.user), pk=own)
+    state = request.GET.get("state") or None
+    if state not in TargetState.values:
+        state = None
+    qs = status_targets(user=request.user, customer_id=customer.pk if customer else None, state=state)
+    if customer is None and user_is_staff(request.user):
+        # All customers at once can be 10,000 targets: a page of them, the bars for that page only.
+        page = paginate(request, qs, per_page=STATUS_STAFF_PAGE_SIZE)
+        return customer, state, list(page.object_list), page
+    return customer, state, list(qs), None
+
+
+def _cell_titles(board: StatusBoard) -> list[list[tuple[str, str]]]:
+    """(colour class, tooltip) per cell, formatted once per page: 18,000 cells for 200 targets."""
+    with_data = _("%(day)s · uptime %(uptime)s%% · outages %(minutes)s min")
+    no_data = _("%(day)s · no data")
+    rows = []
+    for ts in board.targets:
+        cells = []
+        for c in ts.days:
+            day = c.day.isoformat()
+            if c.uptime is None:
+                cells.append((c.level, no_data % {"day": day}))
+            else:
+                cells.append((c.level, with_data % {"day": day, "uptime": c.uptime, "minutes": c.outage_minutes}))
+        rows.append(cells)
+    return rows
+
+
+@login_required
+def status_page(request: HttpRequest) -> HttpResponse:
+    """Live status: each target's state now, its last 90 days, open incidents and planned
+    maintenance. Server-rendered; static/js/status.js refreshes it from /api/status/."""
+    customer, state, targets, page = status_scope(request)
+    board = status_board(user=request.user, customer_id=customer.pk if customer else None, targets=targets)
+    counts = status_counts(user=request.user, customer_id=customer.pk if customer else None)
+    rows = [(ts, cells, last_result_text(ts.target)) for ts, cells in zip(board.targets, _cell_titles(board),
+                                                                            strict=True)]
+    api_query = request.GET.copy()
+    return render(request, "monitoring/status.html", {
+        "board": board, "rows": rows, "customer": customer, "state": state, "page": page,
+        "qs": querystring_without_page(request), "api_url": reverse("api-status") + (
+            "?" + api_query.urlencode() if api_query else ""),
+        "is_staff_view": user_is_staff(request.user),
+        "customers": customer_list(user=request.user).only("id", "name") if user_is_staff(request.user) else None,
+        "states": TargetState.choices,
+        "counts": [(v, label, counts[v]) for v, label in TargetState.choices],
+        "first_day": board.days[0], "last_day": board.days[-1]})

@@ -84,3 +84,92 @@ class MailboxInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class MailboxFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
     service = IdField(required=False, help_text="Service id.")
+
+
+# --- /api/status/: the live status page's data (issue 13) ----------------------------------------
+class StatusFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Query parameters of /api/status/."""
+
+    customer = IdField(required=False, help_text="Customer id (staff; a customer user gets their own).")
+    state = serializers.ChoiceField(choices=TargetState.choices, required=False)
+    page = serializers.IntegerField(required=False, min_value=1,
+                                    help_text="Staff without a customer: the page of 100 targets.")
+    history = serializers.BooleanField(required=False, default=False,
+                                       help_text="Add each target's last 90 days and its 90-day uptime.")
+
+
+class StatusRefSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class StatusDaySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    day = serializers.DateField()
+    ok = serializers.IntegerField(help_text="Successful probes that day.")
+    failed = serializers.IntegerField(help_text="Failed probes that day.")
+    outage_minutes = serializers.IntegerField(help_text="Minutes covered by an outage, rounded up.")
+    uptime = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True,
+                                      help_text="Percent; null when the day has no data.")
+
+
+class StatusTargetSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    customer = StatusRefSerializer()
+    service = StatusRefSerializer()
+    kind = serializers.ChoiceField(choices=CheckKind.choices)
+    kind_display = serializers.CharField()
+    state = serializers.ChoiceField(choices=TargetState.choices)
+    state_display = serializers.CharField()
+    last_probe_at = serializers.DateTimeField(allow_null=True)
+    last_ok_at = serializers.DateTimeField(allow_null=True)
+    last_result_ok = serializers.BooleanField(allow_null=True)
+    last_result = serializers.CharField(help_text="The last result, translated.")
+    last_detail = serializers.CharField(help_text="The probe's raw detail.")
+    uptime_90d = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, required=False,
+                                          help_text="Percent over the last 90 days; null without ?history=1 "
+                                                    "or without data.")
+    days = StatusDaySerializer(many=True, required=False)
+
+
+class StatusIncidentSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    number = serializers.CharField(allow_null=True)
+    title = serializers.CharField()
+    customer = StatusRefSerializer()
+    service = StatusRefSerializer()
+    target = serializers.IntegerField(allow_null=True)
+    state = serializers.CharField()
+    state_display = serializers.CharField()
+    since = serializers.DateTimeField(help_text="Detected at.")
+
+
+class StatusMaintenanceSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    # A plain string (not an enum) so the schema's "kind" enums of other components keep their names.
+    kind = serializers.CharField(help_text="facility: a data-centre maintenance window; mail_platform: an "
+                                           "adjustment of the mail platform hosting the customer's domains.")
+    kind_display = serializers.CharField()
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(allow_null=True)
+    ongoing = serializers.BooleanField()
+    services = serializers.ListField(child=serializers.CharField())
+
+
+class StatusPageSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    number = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    count = serializers.IntegerField()
+
+
+class StatusOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The status board of the user's scope at `generated_at`."""
+
+    generated_at = serializers.DateTimeField()
+    customer = StatusRefSerializer(allow_null=True)
+    page = StatusPageSerializer(allow_null=True)
+    counts = serializers.DictField(child=serializers.IntegerField(),
+                                   help_text="Active targets of the scope per state (all pages).")
+    targets = StatusTargetSerializer(many=True)
+    incidents = StatusIncidentSerializer(many=True)
+    maintenance = StatusMaintenanceSerializer(many=True)

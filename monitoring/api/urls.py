@@ -7,4 +7,5 @@ urlpatterns = [
     path("targets/<int:pk>/", views.TargetDetailApi.as_view(), name="api-target-detail"),
     path("mailboxes/", views.MailboxCollectionApi.as_view(), name="api-mailbox-list"),
     path("mailboxes/<int:pk>/", views.MailboxDetailApi.as_view(), name="api-mailbox-detail"),
+    path("status/", views.StatusApi.as_view(), name="api-status"),
 ]
