@@ -240,7 +240,10 @@ class PhoneAuthLock(models.Model):
     locked_at = models.DateTimeField(_("locked at"))
     locked_until = models.DateTimeField(_("locked until"))
     failures = models.PositiveSmallIntegerField(_("wrong attempts"))
-    triggered_by = models.ForeignKey(PhoneAttempt, on_delete=models.PROTECT, related_name="+")
+    # The wrong phone attempt that reached the limit; empty when a wrong MRTG password on another
+    # channel (the read-only traffic view) did: the count is shared, the lock is one.
+    triggered_by = models.ForeignKey(PhoneAttempt, on_delete=models.PROTECT, related_name="+", null=True,
+                                     blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -5,6 +5,7 @@ model's transition condition refuses it, whatever path calls it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import IO, Any
 
@@ -419,22 +420,53 @@ def phone_authorization_attempt(
     return attempt
 
 
+# Other channels that check the same MRTG user name and password (the read-only traffic view)
+# register how many wrong ones they saw for a customer in a span; their failures count toward the
+# one lock with the phone's. fn(customer_id=, since=, until=) -> int.
+MrtgFailureCounter = Callable[..., int]
+_MRTG_FAILURE_COUNTERS: dict[str, MrtgFailureCounter] = {}
+
+
+def mrtg_failure_counter_register(name: str, fn: MrtgFailureCounter) -> None:
+    """Count another channel's wrong MRTG passwords toward the phone-authorization lock."""
+    _MRTG_FAILURE_COUNTERS[name] = fn
+
+
+def mrtg_lock_evaluate(*, customer_id: int, actor: Any = None, attempt: PhoneAttempt | None = None,
+                       now: datetime | None = None) -> PhoneAuthLock | None:
+    """Lock phone authorization (and every channel checking the MRTG secret) for the customer when
+    its wrong attempts on all channels since the window's start, or since the last lock, reached
+    the limit; alert the contacts and managers. Returns the new lock, if one was made. Call it
+    after recording a wrong attempt, in the same transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One customer's attempts are counted one at a time: two channels cannot both slip in
+        # under the limit.
+        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        if phone_lock_active(customer_id=customer_id, now=now) is not None:
+            return None
+        since = now - phone_window()
+        last = PhoneAuthLock.objects.filter(customer=customer, locked_at__lte=now).order_by("-locked_at").first()
+        if last is not None and last.locked_at > since:
+            since = last.locked_at  # wrong attempts that caused a lock do not count again
+        failures = PhoneAttempt.objects.filter(customer=customer, result=PhoneAttemptResult.UNAUTHORIZED,
+                                               at__gt=since, at__lte=now).count()
+        failures += sum(fn(customer_id=customer_id, since=since, until=now)
+                        for fn in _MRTG_FAILURE_COUNTERS.values())
+        if failures < phone_max_failures():
+            return None
+        lock = PhoneAuthLock.objects.create(customer=customer, locked_at=now,
+                                            locked_until=now + phone_lock_span(),
+                                            failures=min(failures, 32767), triggered_by=attempt)
+        audit_record(obj=lock, action="phone_lock", actor=actor, now=now,
+                     data={"customer": customer.pk, "failures": failures,
+                           "until": lock.locked_until.isoformat()})
+        _alert_lock(customer=customer, lock=lock, now=now)
+    return lock
+
+
 def _maybe_lock(*, customer: Customer, attempt: PhoneAttempt, actor: Any, now: datetime) -> None:
-    since = now - phone_window()
-    last = PhoneAuthLock.objects.filter(customer=customer, locked_at__lte=now).order_by("-locked_at").first()
-    if last is not None and last.locked_at > since:
-        since = last.locked_at  # wrong attempts that caused a lock do not count again
-    failures = PhoneAttempt.objects.filter(customer=customer, result=PhoneAttemptResult.UNAUTHORIZED,
-                                           at__gt=since, at__lte=now).count()
-    if failures < phone_max_failures():
-        return
-    lock = PhoneAuthLock.objects.create(customer=customer, locked_at=now,
-                                        locked_until=now + phone_lock_span(), failures=failures,
-                                        triggered_by=attempt)
-    audit_record(obj=lock, action="phone_lock", actor=actor, now=now,
-                 data={"customer": customer.pk, "failures": failures,
-                       "until": lock.locked_until.isoformat()})
-    _alert_lock(customer=customer, lock=lock, now=now)
+    mrtg_lock_evaluate(customer_id=customer.pk, actor=actor, attempt=attempt, now=now)
 
 
 def _alert_lock(*, customer: Customer, lock: PhoneAuthLock, now: datetime) -> None:

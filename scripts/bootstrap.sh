@@ -18,8 +18,9 @@ is_root() { [ "$(id -u)" = "0" ]; }
 
 # --- system packages -----------------------------------------------------------------------
 SYS_PKGS=(libharfbuzz-subset0 fonts-noto-cjk redis-server)
-# dev: the mail-loop tests start a real IMAP/POP3 server (dovecot, as a non-root process).
-[ "$MODE" = "dev" ] && SYS_PKGS+=(poppler-utils dovecot-imapd dovecot-pop3d)
+# dev: the mail-loop tests start a real IMAP/POP3 server (dovecot, as a non-root process); the
+# traffic tests start a real SNMP agent (net-snmp snmpd on a high port, as a non-root process).
+[ "$MODE" = "dev" ] && SYS_PKGS+=(poppler-utils dovecot-imapd dovecot-pop3d snmpd snmp)
 
 apt_install() {  # apt_install pkg...: install as root, else print the line; never fatal
     local missing=()
