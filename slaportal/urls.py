@@ -18,6 +18,9 @@ api_patterns = [
     path("", include("orders.api.urls")),
     path("", include("settlement.api.urls")),
     path("", include("mailservice.api.urls")),
+    path("", include("abuse.api.urls")),
+    path("", include("traffic.api.urls")),
+    path("", include("servicedesk.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -42,6 +45,9 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("settlement/", include("settlement.urls")),
     path("mail/", include("mailservice.urls")),
+    path("abuse/", include("abuse.urls")),
+    path("traffic/", include("traffic.urls")),
+    path("servicedesk/", include("servicedesk.urls")),
     path("api/", include(api_patterns)),
 ]
 

@@ -99,8 +99,9 @@ def test_load_demo_twice_creates_nothing_the_second_time():
     # Two incidents' outages, and last month's two outages of the long-standing customer.
     assert first["Incident"] == 2 and first["Outage"] == 4
     assert first["Target"] == 2 and first["OperationRequest"] == 1 and first["Visit"] == 2
-    # C3 of the orders, C8 of both complaints, C5 of the operation.
-    assert first["Clock"] == c3.count() + len(SHORT_CLOCKS) + 3
+    # C3 of the orders, C8 of the network complaint, E4-RESP and E4-RESULT of the spam one's
+    # case, C5 of the operation.
+    assert first["Clock"] == c3.count() + len(SHORT_CLOCKS) + 4
     # Last month is closed: its C1 breach (52 counted minutes; the customer-caused 18 excluded)
     # proposes that month's rent waived, once however often the demo loads.
     from settlement.models import Judgement, MonthClose
@@ -182,7 +183,12 @@ def test_complaints_one_accepted_on_the_complaint_line_one_reported_and_resolved
     assert resolved.accepted_at < resolved.first_report_at < resolved.resolved_at <= timezone.now()
     report = WrittenReport.objects.get(object_id=resolved.pk, sequence=1)
     assert report.file.read(5) == b"%PDF-"
-    assert clock_of(resolved, "C8").state == ClockState.MET
+    # A spam complaint runs the anti-spam promise (E4), not the generic complaint report clock.
+    assert not Clock.objects.filter(content_type=ContentType.objects.get_for_model(resolved),
+                                    object_id=resolved.pk).exists()
+    case = resolved.spam_case
+    assert clock_of(case, "E4-RESP").state == ClockState.MET
+    assert clock_of(case, "E4-RESULT").state == ClockState.MET
     assert Notification.objects.filter(kind="complaint_report", address="zhaolei@jinlong.example").exists()
 
 

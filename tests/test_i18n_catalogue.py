@@ -9,12 +9,15 @@ PO = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGE
 
 
 def _entries():
-    """(msgid, msgstr, flags) for each entry of the .po, header excluded."""
+    """(msgid, msgstr, flags and the context if any) for each entry of the .po, header excluded."""
     entries, cur, field, flags = [], None, None, set()
     for raw in PO.read_text(encoding="utf-8").splitlines() + [""]:
         line = raw.strip()
         if line.startswith("#,"):
             flags = {f.strip() for f in line[2:].split(",")}
+        elif line.startswith("msgctxt "):
+            cur = {"msgid": "", "msgstr": "", "flags": flags, "context": ast.literal_eval(line.split(" ", 1)[1])}
+            field = "context"
         elif line.startswith("msgid ") or line.startswith("msgid_plural "):
             if cur is None:
                 cur = {"msgid": "", "msgstr": "", "flags": flags}
@@ -43,6 +46,8 @@ def test_every_string_has_a_chinese_translation():
 
 def test_compiled_catalogue_matches_the_source():
     mo = gettext.GNUTranslations(open(PO.with_suffix(".mo"), "rb"))
-    stale = [e["msgid"] for e in _entries()
-             if "plural" not in e and mo.gettext(e["msgid"]) != e["msgstr"]]
+    def compiled(e: dict) -> str:  # an entry with a context (pgettext) is keyed by it in the .mo
+        return mo.pgettext(e["context"], e["msgid"]) if "context" in e else mo.gettext(e["msgid"])
+
+    stale = [e["msgid"] for e in _entries() if "plural" not in e and compiled(e) != e["msgstr"]]
     assert not stale, f"run compilemessages; stale in django.mo: {stale[:10]}"

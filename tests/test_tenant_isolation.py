@@ -3,9 +3,12 @@
 One object of each kind is built once for customer A (alice's), plus the parent objects of
 customer C (charlie's) for the mixed-id checks (charlie's own complaint with A's report id, ...).
 Then, per URL: charlie gets 404 on GET and on POST, and the POST changes nothing; alice gets 200
-on the GETs. Every list page, API collection and CSV/PDF export charlie can open holds none of
-A's strings. `test_every_url_with_an_id_is_covered` fails when a new URL taking an id appears
-without a case here.
+on the GETs. A page closed to every customer user answers charlie's id exactly as an unknown id
+(a 403, the same body) and changes nothing; the MRTG traffic view's pages are opened with the
+contacts' MRTG user name and password instead of a portal login. Every list page, API
+collection and CSV/PDF export charlie can open holds none of A's strings.
+`test_every_url_with_an_id_is_covered` fails when a new URL taking an id appears without a case
+here.
 
 The world is built once per module inside a transaction that is rolled back at the end (each test
 runs in a savepoint of it): issuing the two PDF reports once keeps the module fast.
@@ -111,6 +114,15 @@ def _build() -> World:
 
     objs["installation_order"] = order_open_for_service(service_id=a["service"].pk, now=T0)
     objs["order_item"] = SimpleNamespace(pk="power")  # a checklist item is named by its code
+    # The e-mail provisioning order (E5) of an e-mail service of A, its domain entered.
+    from orders.services import provisioning_open_for_service
+
+    email_a = f.ServiceFactory(contract=a["contract"], kind="email", name=f"{MARK} 企业邮箱")
+    prov = provisioning_open_for_service(service_id=email_a.pk, now=T0)
+    prov.domain = "alphasecret.example.cn"
+    prov.save(update_fields=["domain"])
+    objs["provisioning_order"] = prov
+    objs["provisioning_item"] = SimpleNamespace(pk="mailboxes")
 
     complaint_accept(complaint_id=a["complaint"].pk, actor=specialist, now=T0)
     objs["complaint_report"] = complaint_report_issue(
@@ -202,11 +214,74 @@ def _build() -> World:
     objs["platform_event"] = PlatformEvent.objects.create(
         platform=objs["mail_platform"], kind="fault", title=f"{MARK} 存储故障", started_at=T0,
         ended_at=T0 + timedelta(minutes=5), recorded_at=T0)
+    # A locked mail account of A's e-mail service (its data kept 90 days, seed 002 §7).
+    from mailservice.retention import locked_account_record
+
+    objs["locked_account"] = locked_account_record(
+        actor=engineer, service=objs["mail_service"], address="locked@alphasecret-iso.example.cn",
+        kind="locked", locked_at=T0, reason=f"{MARK} 欠费锁定", now=T0)
+    # A spam case about A (with its evidence and the checklist's first step), and the provider's
+    # own records: an ISC list publication and a blacklist listing (staff only, no customer key).
+    from abuse.services import case_evidence_add, case_open_by_staff, listing_record, publication_record
+
+    objs["spam_case"] = case_open_by_staff(
+        actor=engineer, kind="inbound", title=f"{MARK} 外域垃圾邮件", description=MARK, customer=customer_a,
+        complainant_name=f"{MARK} 王经理", complainant_email="wang@alphasecret-iso.example.cn",
+        opened_at=T0, now=T0)
+    objs["spam_evidence"] = case_evidence_add(
+        case_id=objs["spam_case"].pk, actor=engineer, now=T0,
+        f=SimpleUploadedFile("证据.pdf", PDF, content_type="application/pdf"))
+    objs["spam_step"] = SimpleNamespace(pk="keep_evidence")
+    objs["isc_publication"] = publication_record(reference=f"{MARK}-ISC-2026-01", published_at=T0,
+                                                 url="https://isc.example.cn/list/1", actor=engineer, now=T0)
+    objs["blacklist_listing"] = listing_record(organisation=f"{MARK} 反垃圾组织", listed_item="203.0.113.5",
+                                               listed_at=T0, actor=engineer, now=T0)
+    # A service request of each customer (logged by the specialist from a phone call), with A's
+    # thread: a reply, an internal note, an attachment and an agreed service change; and a
+    # message from a stranger left unmatched in the service mailbox (staff only).
+    from servicedesk.services import (
+        inbound_mail_process,
+        note_add,
+        reply_add,
+        request_attach,
+        request_create,
+        service_change_agree,
+    )
+
+    for key, tenant_objs, tag in (("service_request", a, MARK), ("service_request_c", c, "CHARLIE")):
+        objs[key] = request_create(
+            customer=tenant_objs["service"].customer, actor=specialist, kind="payment_renewal", channel="phone",
+            service=tenant_objs["service"], contact=tenant_objs["contact"], title=f"{tag} 续费咨询",
+            description=f"{tag} 合同何时到期？", opened_at=T0, now=T0)
+    sr = objs["service_request"]
+    objs["request_reply"] = reply_add(request_id=sr.pk, actor=specialist, body=f"{MARK} 答复",
+                                      now=T0 + timedelta(minutes=10))
+    objs["request_note"] = note_add(request_id=sr.pk, actor=specialist, body=f"{MARK} 内部备注",
+                                    now=T0 + timedelta(minutes=11))
+    objs["request_attachment"] = request_attach(
+        request_id=sr.pk, actor=alice, now=T0 + timedelta(minutes=12),
+        f=SimpleUploadedFile("a.png", PNG, content_type="image/png"))
+    objs["service_change"] = service_change_agree(
+        request_id=sr.pk, actor=specialist, changes={"name": f"{MARK} 托管服务 扩容"}, note=MARK,
+        now=T0 + timedelta(minutes=13))
+    objs["inbound_mail"] = inbound_mail_process(
+        raw=(f"From: stranger@elsewhere.test\r\nTo: service@provider.test\r\nSubject: {MARK} hello\r\n"
+             f"Message-ID: <iso-1@elsewhere.test>\r\n\r\n{MARK}\r\n").encode(), now=T0)
+    assert objs["inbound_mail"] is not None and objs["inbound_mail"].outcome == "unmatched"
+    # A switch port of A's hosting service, and the range of a graph (named by its code).
+    from traffic.services import switchport_save
+
+    objs["switch_port"] = switchport_save(
+        service=a["service"], actor=engineer, now=T0,
+        data={"name": f"{MARK} 上联端口", "device_address": "192.0.2.7", "interface": "3",
+              "community": f"{MARK}-community"})
+    objs["graph"] = SimpleNamespace(pk="day")
     for o in objs.values():
         if hasattr(o, "refresh_from_db"):
             o.refresh_from_db()
     numbers = [n for n in (a["complaint"].number, a["incident"].number, a["operation"].number,
-                           done.number, objs["visit"].number) if n]
+                           done.number, objs["visit"].number, objs["service_request"].number,
+                           objs["spam_case"].number) if n]
     return World(alice=alice, charlie=charlie, objs=objs, numbers=numbers,
                  staff={"specialist": specialist, "engineer": engineer, "dc_staff": dc_staff})
 
@@ -225,6 +300,22 @@ def client(user: Any) -> Client:
     return c
 
 
+def mrtg_client(contact: Any) -> Client:
+    """A browser signed in to the MRTG traffic view with the contact's MRTG user name and password
+    (the factory's secret), through the sign-in form: no portal login."""
+    c = Client()
+    r = c.post(reverse("traffic:mrtg-login"), {"username": contact.mrtg_username, "password": "mrtg-secret"})
+    assert r.status_code == 302 and r["Location"] == reverse("traffic:mrtg-view"), r.status_code
+    return c
+
+
+def _as(w: World, who: str, case: Case) -> Client:
+    """charlie or alice as the case opens the page: a portal login, or their contact's MRTG sign-in."""
+    if case.mrtg:
+        return mrtg_client(w.objs["contact" if who == "alice" else "contact_c"])
+    return client(w.alice if who == "alice" else w.charlie)
+
+
 # --- every URL that takes an id ---------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -234,21 +325,25 @@ class Case:
     post: bool = False
     owner_get: int | None = 200  # what alice gets on GET (None: not checked, a staff-only page)
     # Closed to every customer user (alice too): a uniform 403 whatever the id, checked to be the
-    # same answer as for an id that does not exist, so it tells charlie nothing.
+    # same answer as for an id that does not exist, so it tells charlie nothing (and, for a
+    # POST, changes nothing).
     closed: bool = False
+    # Opened with a customer's MRTG user name and password (the read-only traffic view), not a
+    # portal login: charlie's contact signs in there instead.
+    mrtg: bool = False
 
     @property
     def id(self) -> str:
         return f"{'POST' if self.post else 'GET'} {self.name} {'/'.join(v for _, v in self.kwargs)}"
 
 
-def _c(name: str, post: bool = False, owner_get: int | None = 200, closed: bool = False,
-       **kw: str) -> Case:
-    return Case(name, tuple(kw.items()), post, owner_get, closed)
+def _c(name: str, *, post: bool = False, owner_get: int | None = 200, closed: bool = False,
+       mrtg: bool = False, **kw: str) -> Case:
+    return Case(name, tuple(kw.items()), post, owner_get, closed, mrtg)
 
 
 def _posts(names: list[str], **kw: str) -> list[Case]:
-    return [_c(n, post=True, **kw) for n in names]
+    return [Case(n, tuple(kw.items()), post=True) for n in names]
 
 
 CASES: list[Case] = [
@@ -307,6 +402,11 @@ CASES: list[Case] = [
             pk="operation"),
     *_posts([f"operations:{a}" for a in ("finish", "report", "close")], pk="operation_done"),
     _c("orders:detail", pk="installation_order"),
+    _c("orders:provisioning_detail", pk="provisioning_order"),
+    *_posts([f"orders:provisioning_{a}" for a in ("update", "confirm_payment", "complete", "cancel")],
+            pk="provisioning_order"),
+    *_posts(["orders:provisioning_item_done", "orders:provisioning_item_undo"], pk="provisioning_order",
+            code="provisioning_item"),
     *_posts([f"orders:{a}" for a in ("pause", "resume", "complete", "cancel")], pk="installation_order"),
     *_posts(["orders:item_done", "orders:item_undo"], pk="installation_order", code="order_item"),
     *_posts(["credits:reverse"], pk="credit"),
@@ -362,6 +462,11 @@ CASES: list[Case] = [
     _c("api-operation-report-pdf", pk="operation_done", report_pk="operation_report"),
     _c("api-operation-report-pdf", pk="operation_c", report_pk="operation_report"),
     _c("api-installation-order-detail", pk="installation_order"),
+    _c("api-provisioning-order-detail", pk="provisioning_order"),
+    *_posts([f"api-provisioning-order-{a}" for a in ("update", "confirm-payment", "complete", "cancel")],
+            pk="provisioning_order"),
+    *_posts(["api-provisioning-order-item-done", "api-provisioning-order-item-undo"],
+            pk="provisioning_order", code="provisioning_item"),
     *_posts([f"api-installation-order-{a}" for a in ("pause", "resume", "complete", "cancel")],
             pk="installation_order"),
     *_posts(["api-installation-order-item-done", "api-installation-order-item-undo"],
@@ -387,6 +492,65 @@ CASES: list[Case] = [
     # A user's own API tokens: anyone else's id is a 404 (not only another customer's).
     _c("api-token-detail", pk="api_token"),
     *_posts(["api-token-revoke"], pk="api_token"),
+    # An e-mail service's backups, anti-virus and locked accounts month, and its locked accounts.
+    _c("mailservice:service_guarantee", pk="mail_service"),
+    _c("api-mail-service-guarantee", pk="mail_service"),
+    _c("api-mail-locked-account-detail", pk="locked_account"),
+    *_posts(["api-mail-locked-account-delete"], pk="locked_account"),
+    # Recording a locked account or its deletion: engineers' and managers' pages, 403 first.
+    *[_c(name, post=post, owner_get=None, closed=True, pk=pk) for name, pk in (
+        ("mailservice:account_create", "mail_service"), ("mailservice:account_delete", "locked_account"))
+      for post in (False, True)],
+    # Spam cases: the customer reads the cases about them; every action is staff's, and another
+    # customer's case is a 404 before the role is looked at.
+    _c("abuse:detail", pk="spam_case"),
+    _c("api-spam-case-detail", pk="spam_case"),
+    *_posts(["abuse:step_done"], pk="spam_case", code="spam_step"),
+    *_posts([f"abuse:{a}" for a in ("evidence_upload", "set_kind", "close", "reopen")], pk="spam_case"),
+    *_posts([f"api-spam-case-{a}" for a in (
+        "keep-evidence", "identify-source", "report-isc", "complain-provider", "block-source",
+        "unblock-source", "identify-account", "suspend-account", "notify-result", "restore-account",
+        "evidence", "kind", "close")], pk="spam_case"),
+    # Evidence and the message as received name third parties: staff only, a 404 to the owner too.
+    _c("abuse:evidence_download", owner_get=404, pk="spam_case", evidence_pk="spam_evidence"),
+    _c("api-spam-case-evidence-download", owner_get=404, pk="spam_case", evidence_pk="spam_evidence"),
+    _c("abuse:raw_message", owner_get=404, pk="spam_case"),
+    # The ISC's list publications and the provider's blacklist listings: the provider's records,
+    # no customer key; staff who handle spam only, every id a 403 to a customer user.
+    *[_c(name, post=post, owner_get=None, closed=True, pk=pk) for name, post, pk in (
+        ("abuse:publication_process", True, "isc_publication"),
+        ("api-isc-publication-detail", False, "isc_publication"),
+        ("api-isc-publication-process", True, "isc_publication"),
+        ("abuse:listing_report", True, "blacklist_listing"),
+        ("api-blacklist-listing-detail", False, "blacklist_listing"),
+        ("api-blacklist-listing-report", True, "blacklist_listing"))],
+    # Service requests: the customer reads theirs and acts on some; notes and changes are staff's.
+    _c("servicedesk:detail", pk="service_request"),
+    *_posts([f"servicedesk:{a}" for a in ("start", "wait", "resume", "resolve", "close", "reopen", "cancel",
+                                          "reply", "note", "change_create", "attachment_upload")],
+            pk="service_request"),
+    *_posts(["servicedesk:change_apply"], pk="service_request", change_pk="service_change"),
+    _c("servicedesk:attachment_download", pk="service_request", attachment_pk="request_attachment"),
+    _c("servicedesk:attachment_download", pk="service_request_c", attachment_pk="request_attachment"),
+    _c("api-service-request-detail", pk="service_request"),
+    *_posts([f"api-service-request-{a}" for a in ("start", "wait", "resume", "resolve", "close", "reopen",
+                                                  "cancel", "replies", "notes", "changes")],
+            pk="service_request"),
+    _c("api-service-request-replies", pk="service_request"),
+    _c("api-service-request-notes", owner_get=403, pk="service_request"),
+    *_posts(["api-service-request-change-apply"], pk="service_request", change_pk="service_change"),
+    # The service mailbox's unmatched message: customer-service staff only, 403 first.
+    _c("servicedesk:mailbox_action", post=True, owner_get=None, closed=True, mail_pk="inbound_mail"),
+    # Switch ports and their graphs (the form is the engineers': 403 to the owner after the lookup).
+    _c("traffic:detail", pk="switch_port"),
+    _c("traffic:data", pk="switch_port", graph="graph"),
+    _c("traffic:edit", owner_get=403, pk="switch_port"),
+    *_posts(["traffic:edit"], pk="switch_port"),
+    _c("switchport-api", pk="switch_port"),
+    _c("switchport-traffic-api", pk="switch_port", graph="graph"),
+    # The MRTG view: signed in with the customer's MRTG user name and password, no portal login.
+    _c("traffic:mrtg-port", mrtg=True, pk="switch_port"),
+    _c("traffic:mrtg-data", mrtg=True, pk="switch_port", graph="graph"),
 ]
 
 # URLs with an id that are not tenant objects, and why.
@@ -434,6 +598,7 @@ def _url(case: Case, w: World, **override: int) -> str:
 
 def _snapshot() -> list[Any]:
     """Every row a tenant action could touch."""
+    from abuse.models import BlacklistListing, CaseEvidence, CaseStep, IscPublication, SpamCase
     from access_requests.models import Visit, Visitor
     from accounts.models import ApiToken
     from audit.models import AuditEntry
@@ -441,16 +606,23 @@ def _snapshot() -> list[Any]:
     from credits.models import Credit
     from customers.models import AuthorizedContact, Contract, Customer, Service
     from incidents.models import Incident, NoticeAttempt, Outage
+    from mailservice.models import LockedAccount
     from monitoring.models import Target
+    from notifications.models import Notification
     from operations.models import Authorization, OperationRequest, PhoneAttempt
-    from orders.models import ChecklistItem, InstallationOrder
+    from orders.models import ChecklistItem, InstallationOrder, ProvisioningItem, ProvisioningOrder
     from reports.models import WrittenReport
+    from servicedesk.models import InboundMail, RequestAttachment, RequestEntry, ServiceChange, ServiceRequest
     from sla.models import Clock, ContractPolicy
+    from traffic.models import MrtgLoginAttempt, SwitchPort
 
-    models = (Visit, Visitor, AuditEntry, Complaint, ComplaintAttachment, Credit, AuthorizedContact,
+    models: tuple[type[Any], ...] = (Visit, Visitor, AuditEntry, Complaint, ComplaintAttachment, Credit, AuthorizedContact,
               Contract, Customer, Service, Incident, NoticeAttempt, Outage, Target, Authorization,
               OperationRequest, PhoneAttempt, WrittenReport, Clock, ContractPolicy, ApiToken,
-              InstallationOrder, ChecklistItem)
+              InstallationOrder, ChecklistItem, ProvisioningOrder, ProvisioningItem, LockedAccount,
+              SpamCase, CaseStep, CaseEvidence, IscPublication, BlacklistListing, ServiceRequest,
+              RequestEntry, RequestAttachment, InboundMail, ServiceChange, SwitchPort, MrtgLoginAttempt,
+              Notification)
     return [list(m.objects.order_by("pk").values()) for m in models]
 
 
@@ -466,24 +638,46 @@ def test_every_url_with_an_id_is_covered() -> None:
 def test_another_customer_gets_404_and_changes_nothing(world: World, case: Case) -> None:
     url = _url(case, world)
     if case.closed:
-        r = client(world.charlie).get(url)
-        unknown = client(world.charlie).get(_url(case, world, pk=10**9))
-        assert (r.status_code, r.content) == (403, unknown.content)
+        before = _snapshot()
+        unknown_url = _url(case, world, **{case.kwargs[0][0]: 10**9})
+        send = client(world.charlie).post if case.post else client(world.charlie).get
+        r = send(url, POST_DATA) if case.post else send(url)
+        unknown = send(unknown_url, POST_DATA) if case.post else send(unknown_url)
+        assert (r.status_code, _refusal(r, url)) == (403, _refusal(unknown, unknown_url)), (url, r.status_code)
+        assert _snapshot() == before
     elif case.post:
         before = _snapshot()
-        r = client(world.charlie).post(url, POST_DATA)
+        r = _as(world, "charlie", case).post(url, POST_DATA)
         assert r.status_code == 404, (url, r.status_code, r.content[:300])
         assert _snapshot() == before
     else:
-        r = client(world.charlie).get(url)
+        r = _as(world, "charlie", case).get(url)
         assert r.status_code == 404, (url, r.status_code, r.content[:300])
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.post and c.owner_get
                                   and not c.kwargs[0][1].endswith("_c")], ids=lambda c: c.id)
 def test_the_owner_gets_200(world: World, case: Case) -> None:
-    r = client(world.alice).get(_url(case, world))
+    r = _as(world, "alice", case).get(_url(case, world))
     assert r.status_code == case.owner_get
+
+
+def _refusal(response: Any, url: str) -> str:
+    """A refusal's body with what differs between any two requests taken out: the CSRF tokens of
+    the page's forms (masked anew on each render) and the address the client asked for (the
+    language form sends the user back to it). What remains must not depend on the id."""
+    body = response.content.decode("utf-8", "replace")
+    body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken" value=""', body)
+    return body.replace(url, "<url>")
+
+
+def test_another_customers_switch_port_cannot_be_changed(world: World) -> None:
+    """The port API also takes PATCH: another customer's port is a 404 and nothing changes."""
+    url = reverse("switchport-api", args=[world.objs["switch_port"].pk])
+    before = _snapshot()
+    r = client(world.charlie).patch(url, {"name": "x", "interface": "9"}, content_type="application/json")
+    assert r.status_code == 404, (r.status_code, r.content[:300])
+    assert _snapshot() == before
 
 
 def test_ack_link_needs_the_signed_token(world: World) -> None:
@@ -508,6 +702,10 @@ LISTS = [
     "api-notification-list", "api-complaint-list", "api-visit-list", "api-visit-door-lookup",
     "api-visit-log-csv", "api-visit-log-pdf", "api-incident-list", "api-outage-list", "api-target-list",
     "api-operation-list", "api-token-list", "orders:list", "api-installation-order-list",
+    "orders:provisioning_list", "api-provisioning-order-list",
+    "servicedesk:list", "api-service-request-list", "servicedesk:mailbox", "abuse:list", "api-spam-case-list",
+    "abuse:publications", "abuse:listings", "api-isc-publication-list", "api-blacklist-listing-list",
+    "traffic:list", "switchports-api", "mailservice:guarantee_queue", "api-mail-locked-account-list",
 ]
 # Lists where alice must see her objects (so the check above cannot pass on an empty page).
 OWNER_SEES = {"customers:list", "complaints:list", "access_requests:list", "incidents:list",
@@ -516,7 +714,9 @@ OWNER_SEES = {"customers:list", "complaints:list", "access_requests:list", "inci
               "api-contact-list", "api-complaint-list", "api-visit-list", "api-incident-list",
               "api-target-list", "api-operation-list", "api-credit-list", "api-visit-log-csv",
               "api-visit-log-pdf", "api-clock-list", "api-token-list", "orders:list",
-              "api-installation-order-list"}
+              "api-installation-order-list", "orders:provisioning_list", "api-provisioning-order-list",
+              "servicedesk:list", "api-service-request-list", "abuse:list", "api-spam-case-list",
+              "traffic:list", "switchports-api", "api-mail-locked-account-list"}
 
 
 def _text(response: Any) -> str:
@@ -550,6 +750,15 @@ def test_lists_and_exports_show_another_customer_nothing(world: World, name: str
     if name in OWNER_SEES:
         mine = client(world.alice).get(reverse(name), follow=True)
         assert mine.status_code == 200 and _leaks(_text(mine), world)
+
+
+def test_an_mrtg_session_lists_only_its_customers_ports(world: World) -> None:
+    """The MRTG view's list of ports, signed in as charlie's contact, holds none of A's; signed in
+    as A's contact it shows A's port (so the check cannot pass on an empty page)."""
+    theirs = mrtg_client(world.objs["contact_c"]).get(reverse("traffic:mrtg-view"))
+    assert theirs.status_code == 200 and _leaks(_text(theirs), world) == []
+    mine = mrtg_client(world.objs["contact"]).get(reverse("traffic:mrtg-view"))
+    assert mine.status_code == 200 and MARK in _text(mine)
 
 
 # --- least privilege inside the staff -------------------------------------------------------------
@@ -619,11 +828,19 @@ def _refs(w: World, *, theirs: bool) -> list[tuple[str, str, dict[str, Any]]]:
                                                           "description": "d"}),
         (reverse("incidents:report"), "service (page)", {"service": a("service"), "title": "t",
                                                          "description": "d"}),
+        ("/api/service-requests/", "customer", {"customer": a("customer"), "kind": "inquiry", "title": "t",
+                                                "description": "d"}),
+        ("/api/service-requests/", "service", {"service": a("service"), "kind": "inquiry", "title": "t",
+                                               "description": "d"}),
+        ("/api/service-requests/", "contact", {"contact": a("contact"), "kind": "inquiry", "title": "t",
+                                               "description": "d"}),
+        (reverse("servicedesk:create"), "service (page)", {"service": a("service"), "kind": "inquiry",
+                                                           "title": "t", "description": "d"}),
     ]
 
 
 @pytest.mark.parametrize("theirs", [True, False], ids=["A's id: refused", "own id: control"])
-@pytest.mark.parametrize("index", range(9))
+@pytest.mark.parametrize("index", range(13))
 def test_another_customers_id_in_a_body_creates_nothing(world: World, index: int, theirs: bool) -> None:
     url, what, body = _refs(world, theirs=theirs)[index]
     before = _snapshot()

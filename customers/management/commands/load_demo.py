@@ -389,6 +389,21 @@ def _demo_complaints(created: dict[str, int], *, services: dict[str, Any], users
             received_at=t0, now=t0)
         complaint_accept(complaint_id=c.pk, actor=specialist, reason="邮件受理",
                          now=t0 + timedelta(minutes=15))
+        # A spam complaint is handled as a spam case (seed 002 §4, E4): its response and its
+        # result to the complainant both in time.
+        from abuse.choices import StepCode
+        from abuse.services import case_open_from_complaint, case_step_done
+
+        case = case_open_from_complaint(complaint_id=c.pk, actor=specialist, now=t0 + timedelta(minutes=15))
+        assert case is not None
+        for code, after, note, value in (
+                (StepCode.KEEP_EVIDENCE, timedelta(hours=1), "已保存三封样本邮件的完整信头和附件哈希。", ""),
+                (StepCode.IDENTIFY_SOURCE, timedelta(hours=2), "发信来源为一批境外 IP。", "203.0.113.0/24"),
+                (StepCode.BLOCK_SOURCE, timedelta(hours=4, minutes=50), "已在邮件网关阻断该网段。",
+                 "203.0.113.0/24"),
+                (StepCode.NOTIFY_RESULT, timedelta(hours=5), "处理结果已随书面报告告知赵磊。", "")):
+            case_step_done(case_id=case.pk, code=code, actor=specialist, note=note, value=value,
+                           now=t0 + after)
         complaint_investigate(complaint_id=c.pk, actor=specialist, reason="转技术支持核查邮件网关日志",
                               now=t0 + timedelta(hours=1))
         complaint_report_issue(
