@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Cause, FacilityEventKind, FacilityScope, NoticeExemption, OutageKind, ReportChannel
+from .choices import (
+    Cause,
+    FacilityEventKind,
+    FacilityScope,
+    IncidentSource,
+    NoticeExemption,
+    OutageKind,
+    ReportChannel,
+)
 
 DT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -99,3 +111,52 @@ class FacilityEventForm(forms.Form):
 
 class FacilityEventEndForm(forms.Form):
     ended_at = forms.DateTimeField(label=_("Ended at"), widget=DT)
+
+
+class _ServiceWithCustomer(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A service among every customer's: labelled with its customer so the right one is chosen."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.customer.name} · {obj}"
+
+
+class StaffIncidentForm(forms.Form):
+    """Staff record an incident: a customer's phone report or their own detection, and by
+    default declare the emergency at once (C4 starts, the first contact is notified)."""
+
+    service = _ServiceWithCustomer(label=_("Customer and service"), queryset=None)  # type: ignore[arg-type]
+    source = forms.ChoiceField(label=_("How we learned of it"), widget=forms.RadioSelect, initial=IncidentSource.CUSTOMER,
+                               choices=[(IncidentSource.CUSTOMER, _("Phone report by the customer")),
+                                        (IncidentSource.STAFF, _("Our own detection"))])
+    caller_name = forms.CharField(label=_("Caller's name"), max_length=100, required=False,
+                                  help_text=_("Required for a phone report."))
+    caller_phone = forms.CharField(label=_("Caller's phone"), max_length=40, required=False,
+                                   help_text=_("Required for a phone report."))
+    title = forms.CharField(label=_("Title"), max_length=200, widget=forms.TextInput(attrs={"size": 60}))
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    outage_started_at = forms.DateTimeField(
+        label=_("Outage started at"), widget=DT,
+        help_text=_("When the service could first not be obtained; not in the future."))
+    declare = forms.BooleanField(
+        label=_("Declare the emergency now"), required=False, initial=True,
+        help_text=_("Starts the 15-minute notice to the customer's authorized contacts, as for a "
+                    "monitoring probe. Leave unticked to save it as detected and declare it later "
+                    "from the incident page."))
+
+    def __init__(self, *args: Any, services: Any, now: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services
+        # Minutes only (the input's precision), so the default is never a few seconds ahead.
+        self.fields["outage_started_at"].initial = timezone.localtime(now).replace(second=0, microsecond=0)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Also checked by the service (at its own `now`); here so every error shows at once.
+        started = data.get("outage_started_at")
+        if started is not None and started > timezone.now():
+            self.add_error("outage_started_at", _("An outage cannot start in the future."))
+        if data.get("source") == IncidentSource.CUSTOMER:
+            for name in ("caller_name", "caller_phone"):
+                if not (data.get(name) or "").strip() and name not in self.errors:
+                    self.add_error(name, _("Required for a phone report."))
+        return data

@@ -6,6 +6,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.incident_list_view, name="list"),
     path("report/", views.customer_report, name="report"),
+    path("new/", views.incident_create, name="create"),
     path("<int:pk>/", views.incident_detail, name="detail"),
     *[path(f"<int:pk>/{a}/", views.incident_action, {"action": a}, name=a) for a in views.ACTIONS],
     path("<int:pk>/attempts/<int:attempt_pk>/record/", views.attempt_record, name="attempt_record"),

@@ -34,6 +34,7 @@ from .forms import (
     OutageForm,
     ReasonForm,
     ReportForm,
+    StaffIncidentForm,
 )
 from .models import FacilityEvent, Incident, NoticeAttempt
 from .selectors import facility_event_list, incident_list, notice_attempts_for, outage_list
@@ -51,6 +52,7 @@ def incident_list_view(request: HttpRequest) -> HttpResponse:
         "page": paginate(request, qs), "qs": querystring_without_page(request),
         "states": IncidentState.choices, "state": state,
         "can_enter_outage": user_has_role(request.user, *services.POWER_ACTORS),
+        "can_record": user_has_role(request.user, *services.RECORD_ACTORS),
         "can_report": user_customer_id(request.user) is not None})
 
 
@@ -94,9 +96,14 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action in ("resolve", "close", "declare"):
             form = forms["reason_form"] = ReasonForm(request.POST)
             form.is_valid()
-            fn = {"resolve": services.incident_resolve, "close": services.incident_close,
-                  "declare": services.incident_declare}[action]
-            fn(incident_id=inc.pk, actor=u, reason=form.cleaned_data.get("reason", ""))
+            reason = form.cleaned_data.get("reason", "")
+            if action == "declare":
+                # An incident staff recorded as detected: its outage starts when they said it did.
+                services.incident_declare(incident_id=inc.pk, actor=u, reason=reason,
+                                          outage_started_at=services.declared_outage_start(inc))
+            else:
+                fn = {"resolve": services.incident_resolve, "close": services.incident_close}[action]
+                fn(incident_id=inc.pk, actor=u, reason=reason)
         elif action == "exempt":
             form = forms["exempt_form"] = ExemptForm(request.POST)
             if not form.is_valid():
@@ -198,6 +205,37 @@ def customer_report(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your report was received."))
             return redirect("incidents:detail", inc.pk)
     return render(request, "incidents/report_form.html", {"form": form})
+
+
+@login_required
+def incident_create(request: HttpRequest) -> HttpResponse:
+    """Staff record an incident (a customer's phone report, or their own detection) and declare
+    the emergency from it, or save it as detected to declare later from its page."""
+    if not user_has_role(request.user, *services.RECORD_ACTORS):
+        raise PermissionDenied
+    now = timezone.now()
+    svcs = service_list(user=request.user).filter(active=True).order_by("customer__name", "name", "pk")
+    form = StaffIncidentForm(request.POST or None, services=svcs, now=now)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rec = services.incident_record(actor=request.user, now=timezone.now(), **form.cleaned_data)
+        except DomainError as e:
+            if e.status == 403:
+                raise PermissionDenied from None
+            form_add_domain_error(form, e)
+        else:
+            inc = rec.incident
+            if rec.outage is None:
+                msg = _("Incident %(number)s was saved as detected; declare the emergency from its page.")
+            elif rec.clock is None:
+                msg = _("Emergency %(number)s was declared. This service has no emergency notice "
+                        "promise: no notice clock was started.")
+            else:
+                msg = _("Emergency %(number)s was declared: the customer's authorized contacts are "
+                        "being notified.")
+            messages.success(request, msg % {"number": inc.number})
+            return redirect("incidents:detail", inc.pk)
+    return render(request, "incidents/incident_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required

@@ -5,7 +5,15 @@ from rest_framework import serializers
 from customers.selectors import service_list
 from slaportal.api import IdField, ScopedPrimaryKeyRelatedField
 
-from ..choices import Cause, FacilityEventKind, FacilityScope, IncidentState, NoticeExemption, OutageKind
+from ..choices import (
+    Cause,
+    FacilityEventKind,
+    FacilityScope,
+    IncidentSource,
+    IncidentState,
+    NoticeExemption,
+    OutageKind,
+)
 from ..models import FacilityEvent, FacilityEventClock, FacilityEventScope, Incident, NoticeAttempt, Outage
 
 
@@ -84,6 +92,26 @@ class CallInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     called_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None,
         help_text="When the call was made (default: now). Its own time decides C4.")
+
+
+class IncidentCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Staff record an incident: a phone report by the customer (`customer`, with the caller) or
+    their own detection (`staff`); `declare` (default true) declares the emergency at once."""
+
+    service = ScopedPrimaryKeyRelatedField(selector=service_list, help_text="Service id.")
+    source = serializers.ChoiceField(choices=[(IncidentSource.CUSTOMER, "phone report by the customer"),
+                                              (IncidentSource.STAFF, "own detection by staff")])
+    caller_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100,
+                                        help_text="Required for a phone report.")
+    caller_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40,
+                                         help_text="Required for a phone report.")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+    outage_started_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="When the service could first not be obtained (default: now); not in the future.")
+    declare = serializers.BooleanField(required=False, default=True,
+                                       help_text="Declare the emergency now (C4 starts, contacts notified).")
 
 
 class OutageCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -6,6 +6,7 @@ urlpatterns = [
     path("incidents/", views.IncidentCollectionApi.as_view(), name="api-incident-list"),
     path("incidents/<int:pk>/", views.IncidentDetailApi.as_view(), name="api-incident-detail"),
     path("incidents/<int:pk>/acknowledge/", views.IncidentAcknowledgeApi.as_view(), name="api-incident-acknowledge"),
+    path("incidents/<int:pk>/declare/", views.IncidentDeclareApi.as_view(), name="api-incident-declare"),
     path("incidents/<int:pk>/resolve/", views.IncidentResolveApi.as_view(), name="api-incident-resolve"),
     path("incidents/<int:pk>/close/", views.IncidentCloseApi.as_view(), name="api-incident-close"),
     path("incidents/<int:pk>/exempt/", views.IncidentExemptApi.as_view(), name="api-incident-exempt"),

@@ -7,6 +7,7 @@ import abc
 import json
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -38,6 +39,7 @@ from .serializers import (
     FacilityEventDetailOutputSerializer,
     FacilityEventEndInputSerializer,
     FacilityEventOutputSerializer,
+    IncidentCreateInputSerializer,
     IncidentDetailOutputSerializer,
     IncidentFilterSerializer,
     IncidentOutputSerializer,
@@ -63,6 +65,19 @@ class IncidentCollectionApi(generics.ListAPIView):  # type: ignore[type-arg]
         f.is_valid(raise_exception=True)
         return incident_list(user=self.request.user, state=f.validated_data.get("state"),
                              service_id=f.validated_data.get("service"))
+
+    @extend_schema(operation_id="incidents_create", request=IncidentCreateInputSerializer,
+                   responses={201: IncidentDetailOutputSerializer, **ERRORS})
+    def post(self, request: Request) -> Response:
+        """Staff record an incident and (by default) declare the emergency: the outage starts at
+        `outage_started_at`, C4 starts now and the first authorized contact is notified."""
+        data = _valid(IncidentCreateInputSerializer, request)
+        now = timezone.now()
+        data["outage_started_at"] = data["outage_started_at"] or now
+        rec = services.incident_record(actor=request.user, now=now, **data)
+        inc = incident_list(user=request.user).prefetch_related("outages", "notice_attempts__contact").get(
+            pk=rec.incident.pk)
+        return Response(IncidentDetailOutputSerializer(inc).data, status=status.HTTP_201_CREATED)
 
 
 class IncidentDetailApi(generics.RetrieveAPIView):  # type: ignore[type-arg]
@@ -98,6 +113,17 @@ class IncidentAcknowledgeApi(_IncidentActionApi):
 
     def act(self, request: Request, incident_id: int, data: dict[str, Any]) -> Any:
         return services.incident_acknowledge(incident_id=incident_id, actor=request.user, via="api")
+
+
+@extend_schema(request=ReasonInputSerializer, responses={200: IncidentDetailOutputSerializer, **ERRORS})
+class IncidentDeclareApi(_IncidentActionApi):
+    """Declare the emergency on a detected incident (C4 starts, contacts notified). An incident
+    staff recorded as detected gets its outage from the start they recorded."""
+
+    def act(self, request: Request, incident_id: int, data: dict[str, Any]) -> Any:
+        inc = incident_list(user=request.user).get(pk=incident_id)
+        return services.incident_declare(incident_id=incident_id, actor=request.user, reason=data["reason"],
+                                         outage_started_at=services.declared_outage_start(inc))
 
 
 @extend_schema(request=ReasonInputSerializer, responses={200: IncidentDetailOutputSerializer, **ERRORS})

@@ -808,5 +808,8 @@ from .facility import (  # noqa: E402
     facility_event_services,
 )
 
-__all__ = ["affected_clocks", "facility_event_classify", "facility_event_end", "facility_event_record",
-           "facility_event_services"]
+# Incidents staff record themselves (a phone report, their own detection).
+from .staff import RECORD_ACTORS, StaffRecord, declared_outage_start, incident_record  # noqa: E402
+
+__all__ = ["RECORD_ACTORS", "StaffRecord", "affected_clocks", "declared_outage_start", "facility_event_classify",
+           "facility_event_end", "facility_event_record", "facility_event_services", "incident_record"]
