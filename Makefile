@@ -25,6 +25,10 @@ test: setup-dev
 	$(PY) -m mypy
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
+	[ $$rc -eq 0 ] || exit $$rc; \
+	echo "make test: the browser tests (Playwright + Debian chromium), in a process of their own"; \
+	$(PY) -m pytest -m browser; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no browser tests; that is a failure" >&2; fi; \
 	exit $$rc
 
 lint: setup-dev
