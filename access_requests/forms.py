@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from slaportal.ui import FILTER_DATE_MAX, FILTER_DATE_MIN, FILTER_DATE_VALIDATORS
@@ -139,9 +140,10 @@ class DoorLookupForm(forms.Form):
 class VisitFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All")), *VisitState.choices])
     room = forms.ModelChoiceField(label=_("Machine room"), queryset=Room.objects.none(), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    # Not _("From")/_("To"): those are the audit trail's state columns (原状态/新状态).
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                                 validators=FILTER_DATE_VALIDATORS)
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                               validators=FILTER_DATE_VALIDATORS)
     q = forms.CharField(label=_("Booking number or visitor"), max_length=120, required=False)
 
@@ -157,7 +159,7 @@ class VisitFilterForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    start = forms.DateField(label=pgettext_lazy("date range", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                             validators=[MinValueValidator(FILTER_DATE_MIN),
                                         MaxValueValidator(FILTER_DATE_MAX - timedelta(days=31))])
     days = forms.IntegerField(label=_("Days"), required=False, min_value=1, max_value=31)

@@ -42,8 +42,14 @@ def _can_edit(user) -> bool:  # type: ignore[no-untyped-def]
 def target_list_view(request: HttpRequest) -> HttpResponse:
     qs = target_list(user=request.user,
                      state=choice_param(request, "state", TargetState.values, label=_("State")))
+    page = paginate(request, qs)
+    for t in page.object_list:
+        # The translated text the status page shows, never the probe's raw exception.
+        t.last_result = last_result_text(t)
+        t.last_result_failed = t.last_probe_at is not None and not (
+            t.last_ok_at is not None and t.last_ok_at >= t.last_probe_at)
     return render(request, "monitoring/target_list.html", {
-        "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "page": page, "qs": querystring_without_page(request),
         "can_edit": _can_edit(request.user)})
 
 
@@ -51,7 +57,8 @@ def target_list_view(request: HttpRequest) -> HttpResponse:
 def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
     t = get_object_or_404(target_list(user=request.user), pk=pk)
     return render(request, "monitoring/target_detail.html", {
-        "target": t, "changes": t.state_changes.all()[:100], "daily": t.daily.all()[:31],
+        "target": t, "last_result": last_result_text(t),
+        "changes": t.state_changes.all()[:100], "daily": t.daily.all()[:31],
         "outages": t.outages.all()[:20], "can_edit": _can_edit(request.user)})
 
 

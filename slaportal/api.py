@@ -29,7 +29,8 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults as django_defaults
@@ -200,7 +201,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if _is_api(request):
         return JsonResponse(error_body(detail=_("Bad request."), code="bad_request", errors={}),
                             status=400, json_dumps_params={"ensure_ascii": False})
-    return django_defaults.bad_request(request, exception)  # type: ignore[arg-type]
+    # Not Django's bad_request: it renders with the request, so the context processors would ask
+    # request.user for its roles, and a request refused before the authentication middleware
+    # (a host not allowed) has none. 400.html needs no request, no database.
+    return HttpResponseBadRequest(loader.get_template("400.html").render())
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

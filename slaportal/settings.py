@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "abuse",
     "traffic",
     "servicedesk",
+    "search",  # last: it reads the other apps' selectors and indexes their tables
 ]
 
 MIDDLEWARE = [

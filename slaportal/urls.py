@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
@@ -21,12 +23,15 @@ api_patterns = [
     path("", include("abuse.api.urls")),
     path("", include("traffic.api.urls")),
     path("", include("servicedesk.api.urls")),
+    path("", include("search.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on their own (before or without reading the page's icon link).
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", include("runtime.urls")),
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -48,6 +53,7 @@ urlpatterns = [
     path("abuse/", include("abuse.urls")),
     path("traffic/", include("traffic.urls")),
     path("servicedesk/", include("servicedesk.urls")),
+    path("search/", include("search.urls")),
     path("api/", include(api_patterns)),
 ]
 

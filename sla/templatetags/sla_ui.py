@@ -110,6 +110,7 @@ ACTION_LABELS = {
     "reclassify": gettext_lazy("cause changed"), "reported": gettext_lazy("reported by the customer"),
     "declare": gettext_lazy("emergency declared"), "acknowledge": gettext_lazy("acknowledged"),
     "notice_no_contact": gettext_lazy("no contact to notify"),
+    "staff_record": gettext_lazy("recorded by staff"),
     "notice_call_unrecorded": gettext_lazy("call not recorded in time"),
     # Machine-room visits
     "decline": gettext_lazy("declined"), "check_in": gettext_lazy("checked in"),
