@@ -464,7 +464,7 @@ def _notice_message(*, inc: Incident, contact: AuthorizedContact, channel: str, 
         subject = _("[Emergency] %(number)s %(service)s cannot be obtained") % {
             "number": inc.number, "service": inc.service.name}
         declared = timezone.localtime(inc.declared_at or inc.detected_at, TZ)
-        body = _("Dear %(name)s,\n\nOur monitoring declared an emergency at %(at)s: %(title)s.\n"
+        body = _("Dear %(name)s,\n\nWe declared an emergency at %(at)s: %(title)s.\n"
                  "Service: %(service)s\nIncident: %(number)s\n\n"
                  "Please acknowledge that you received this notice: %(link)s\n") % {
             "name": contact.name, "at": f"{declared:%Y-%m-%d %H:%M:%S}", "title": inc.title,

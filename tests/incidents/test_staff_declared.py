@@ -85,6 +85,8 @@ def test_phone_report_declares_the_emergency_and_the_notice_reaches_the_contact(
     assert (attempt.seq, attempt.contact, attempt.channel, attempt.address, attempt.outcome) == (
         1, contact, "email", "wang@alpha.test", NoticeOutcome.PENDING)
     assert attempt.notification is not None and attempt.notification.address == "wang@alpha.test"
+    # The notice says we declared it (staff did, on the customer's call), not "our monitoring".
+    assert "我方于" in attempt.notification.body and "监控" not in attempt.notification.body
     entry = AuditEntry.objects.get(action="staff_record")
     assert entry.data["caller_name"] == "李四" and entry.data["caller_phone"] == "010-88886666"
     # As for a probe: the e-mail is accepted by a real SMTP server and that meets C4.
