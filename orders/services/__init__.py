@@ -39,6 +39,7 @@ from slaportal.errors import ConflictError, DomainError, ForbiddenError
 from ..choices import CHECKLISTS, OrderState, PauseReason
 from ..models import ChecklistItem, InstallationOrder
 from ..selectors import order_c3_clock as order_clock
+from .checklist import actor_user, checklist_tick
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,7 @@ def _require_actor(actor: Any) -> None:
         raise ForbiddenError(_("Only an engineer or a manager can do this."))
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+_user = actor_user
 
 
 def _locked(order_id: int) -> InstallationOrder:
@@ -227,14 +227,6 @@ def orders_open_missing(*, now: datetime | None = None) -> int:
 
 # --- The checklist --------------------------------------------------------------------------
 
-def _item(order: InstallationOrder, item_code: str) -> ChecklistItem:
-    item = order.items.select_for_update().filter(code=item_code).first()
-    if item is None:
-        raise DomainError(_("This order has no checklist item %(item)s.") % {"item": item_code},
-                          field_errors={"item": [_("Not on this order's checklist.")]}, code="not_found")
-    return item
-
-
 def _require_open(order: InstallationOrder) -> None:
     if not order.is_open:
         raise ConflictError(_("An installation order that is %(state)s cannot be changed.")
@@ -244,37 +236,24 @@ def _require_open(order: InstallationOrder) -> None:
 def order_item_done(*, order_id: int, item_code: str, actor: Any, note: str = "",
                     now: datetime | None = None) -> ChecklistItem:
     """Tick one piece of installation work as done (by whom, when, with a note)."""
-    _require_actor(actor)
-    now = now or timezone.now()
-    with transaction.atomic():
-        order = _locked(order_id)
-        _require_open(order)
-        item = _item(order, item_code)
-        if item.done:
-            raise ConflictError(_("“%(item)s” is already done.") % {"item": item.get_code_display()})
-        item.done_at, item.done_by, item.note = now, _user(actor), note
-        item.save(update_fields=["done_at", "done_by", "note"])
-        audit_record(obj=order, action="item_done", actor=actor, reason=note, now=now,
-                     data={"item": item.code})
-    return item
+    return _tick(order_id=order_id, item_code=item_code, done=True, actor=actor, note=note, now=now)
 
 
 def order_item_undo(*, order_id: int, item_code: str, actor: Any, note: str = "",
                     now: datetime | None = None) -> ChecklistItem:
     """Take a tick back (ticked by mistake); the audit trail keeps both."""
+    return _tick(order_id=order_id, item_code=item_code, done=False, actor=actor, note=note, now=now)
+
+
+def _tick(*, order_id: int, item_code: str, done: bool, actor: Any, note: str,
+          now: datetime | None) -> ChecklistItem:
     _require_actor(actor)
     now = now or timezone.now()
     with transaction.atomic():
         order = _locked(order_id)
         _require_open(order)
-        item = _item(order, item_code)
-        if not item.done:
-            raise ConflictError(_("“%(item)s” is not done.") % {"item": item.get_code_display()})
-        before = item.done_at
-        item.done_at, item.done_by, item.note = None, None, note
-        item.save(update_fields=["done_at", "done_by", "note"])
-        audit_record(obj=order, action="item_undone", actor=actor, reason=note, now=now,
-                     data={"item": item.code, "was_done_at": before.isoformat() if before else None})
+        item: ChecklistItem = checklist_tick(order=order, item_code=item_code, done=done, actor=actor,
+                                             note=note, now=now)
     return item
 
 

@@ -46,6 +46,7 @@ from ..choices import (
 )
 from ..models import ProvisioningItem, ProvisioningOrder
 from ..selectors import provisioning_clock
+from .checklist import actor_user, checklist_tick
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,7 @@ def _require(actor: Any, roles: tuple[str, ...], message: str) -> None:
         raise ForbiddenError(message)
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+_user = actor_user
 
 
 def _locked(order_id: int) -> ProvisioningOrder:
@@ -281,48 +281,27 @@ def provisioning_payment_confirm(*, order_id: int, actor: Any, paid_at: datetime
 
 # --- The checklist -----------------------------------------------------------------------------
 
-def _item(order: ProvisioningOrder, code: str) -> ProvisioningItem:
-    item = order.items.select_for_update().filter(code=code).first()
-    if item is None:
-        raise DomainError(_("This order has no checklist item %(item)s.") % {"item": code},
-                          field_errors={"item": [_("Not on this order's checklist.")]}, code="not_found")
-    return item
-
-
 def provisioning_item_done(*, order_id: int, item_code: str, actor: Any, note: str = "",
                            now: datetime | None = None) -> ProvisioningItem:
     """Tick one piece of the provisioning work as done (by whom, when, with a note)."""
-    _require(actor, WORK_ROLES, _("Only an engineer or a manager can do this."))
-    now = now or timezone.now()
-    with transaction.atomic():
-        order = _locked(order_id)
-        _require_open(order)
-        item = _item(order, item_code)
-        if item.done:
-            raise ConflictError(_("“%(item)s” is already done.") % {"item": item.get_code_display()})
-        item.done_at, item.done_by, item.note = now, _user(actor), note
-        item.save(update_fields=["done_at", "done_by", "note"])
-        audit_record(obj=order, action="item_done", actor=actor, reason=note, now=now,
-                     data={"item": item.code})
-    return item
+    return _tick(order_id=order_id, item_code=item_code, done=True, actor=actor, note=note, now=now)
 
 
 def provisioning_item_undo(*, order_id: int, item_code: str, actor: Any, note: str = "",
                            now: datetime | None = None) -> ProvisioningItem:
     """Take a tick back (ticked by mistake); the audit trail keeps both."""
+    return _tick(order_id=order_id, item_code=item_code, done=False, actor=actor, note=note, now=now)
+
+
+def _tick(*, order_id: int, item_code: str, done: bool, actor: Any, note: str,
+          now: datetime | None) -> ProvisioningItem:
     _require(actor, WORK_ROLES, _("Only an engineer or a manager can do this."))
     now = now or timezone.now()
     with transaction.atomic():
         order = _locked(order_id)
         _require_open(order)
-        item = _item(order, item_code)
-        if not item.done:
-            raise ConflictError(_("“%(item)s” is not done.") % {"item": item.get_code_display()})
-        was = item.done_at
-        item.done_at, item.done_by, item.note = None, None, note
-        item.save(update_fields=["done_at", "done_by", "note"])
-        audit_record(obj=order, action="item_undone", actor=actor, reason=note, now=now,
-                     data={"item": item.code, "was_done_at": was.isoformat() if was else None})
+        item: ProvisioningItem = checklist_tick(order=order, item_code=item_code, done=done, actor=actor,
+                                                note=note, now=now)
     return item
 
 
