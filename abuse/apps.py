@@ -17,3 +17,12 @@ class AbuseConfig(AppConfig):
         register_state_choices(CaseState)
         register_state_choices(PublicationState)
         register_section("abuse", spam_cases_section, order=40)
+
+        from sla import mirrors
+
+        from .models import IscPublication, SpamCase
+
+        # The current clocks are kept on the items (sla.mirrors): the lists read columns.
+        mirrors.register(SpamCase, policy_codes=("E4-RESP",), prefix="sla_resp_")
+        mirrors.register(SpamCase, policy_codes=("E4-RESULT",), prefix="sla_result_")
+        mirrors.register(IscPublication, policy_codes=("E4-ISC",), prefix="sla_")

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from monitoring.choices import MailSecurity
+from sla.choices import ClockState
+from sla.mirrors import KeepsClockFields
 
 from .choices import CaseKind, CaseSource, CaseState, EvidenceKind, PublicationState, StepCode, Verdict
 
@@ -54,7 +56,7 @@ class AbuseDesk(models.Model):
         return bool(self.imap_password_sealed)
 
 
-class SpamCase(ConcurrentTransitionMixin, models.Model):
+class SpamCase(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """One spam case: spam from outside (外域) or sent from the provider's own domain (本域),
     opened from an accepted complaint, an e-mail to the abuse address, or by staff after
     detection; worked through the seed's steps; timed by E4-RESP and E4-RESULT."""
@@ -94,6 +96,16 @@ class SpamCase(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                   blank=True, related_name="+", verbose_name=_("closed by"))
+    # The current E4-RESP and E4-RESULT clocks, kept here by the clock engine (sla.mirrors) in
+    # the transaction of each clock change: the list reads columns, not a subquery per row.
+    sla_resp_due_at = models.DateTimeField(_("response due at"), null=True, blank=True, editable=False)
+    sla_resp_state = models.CharField(_("response clock state"), max_length=10, choices=ClockState.choices,
+                                   blank=True, default="", editable=False)
+    sla_resp_overdue = models.BooleanField(_("response overdue"), default=False, editable=False)
+    sla_result_due_at = models.DateTimeField(_("result due at"), null=True, blank=True, editable=False)
+    sla_result_state = models.CharField(_("result clock state"), max_length=10, choices=ClockState.choices,
+                                     blank=True, default="", editable=False)
+    sla_result_overdue = models.BooleanField(_("result overdue"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("spam case")
@@ -102,6 +114,7 @@ class SpamCase(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["customer", "state"], name="spamcase_customer_state"),
             models.Index(fields=["state", "opened_at"], name="spamcase_state_opened"),
+            models.Index(fields=["-opened_at", "-id"], name="spamcase_recent"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["message_id"], condition=~models.Q(message_id=""),
@@ -195,7 +208,7 @@ class CaseEvidence(models.Model):
         return self.original_name
 
 
-class IscPublication(models.Model):
+class IscPublication(KeepsClockFields, models.Model):
     """A spam-server list published by the Internet Society of China (互联网协会): processed within
     one working day of publication (seed 002 §4.2 d, clock E4-ISC), with what was blocked."""
 
@@ -214,11 +227,17 @@ class IscPublication(models.Model):
     processed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                      blank=True, related_name="+", verbose_name=_("processed by"))
     blocked = models.TextField(_("what was blocked"), blank=True)
+    # The current E4-ISC clock, kept by the clock engine (sla.mirrors).
+    sla_due_at = models.DateTimeField(_("processing due at"), null=True, blank=True, editable=False)
+    sla_state = models.CharField(_("processing clock state"), max_length=10, choices=ClockState.choices,
+                              blank=True, default="", editable=False)
+    sla_overdue = models.BooleanField(_("processing overdue"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("ISC list publication")
         verbose_name_plural = _("ISC list publications")
         ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["-published_at", "-id"], name="iscpub_recent")]
         constraints = [models.UniqueConstraint(fields=["reference"], name="iscpublication_reference_unique")]
 
     def __str__(self) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Value
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -27,23 +28,17 @@ def user_may_handle(user: Any) -> bool:
     return user_has_role(user, *ACTOR_ROLES)
 
 
-def _clocks(model: type[models.Model], code: str) -> models.QuerySet[Clock]:
-    return Clock.objects.filter(content_type=ContentType.objects.get_for_model(model),
-                                object_id=OuterRef("pk"), policy__code=code).order_by("-started_at", "-id")
-
-
 def case_list(*, user: Any, state: str | None = None, kind: str | None = None,
               customer_id: int | None = None) -> models.QuerySet[SpamCase]:
-    """Cases the user may see, each with its two clocks' deadline and state annotated in the
-    same query. Staff outside the handling roles see none."""
+    """Cases the user may see, each with its two clocks' deadline and state (kept on the case by
+    the clock engine, sla.mirrors; None without a clock). Staff outside the handling roles see
+    none."""
     qs = SpamCase.objects.all()
     if user_is_staff(user) and not user_may_handle(user):
         qs = qs.none()
-    resp, result = _clocks(SpamCase, RESP), _clocks(SpamCase, RESULT)
     qs = scope_for_user(qs, user).select_related("customer", "complaint").annotate(
-        resp_due_at=Subquery(resp.values("due_at")[:1]), resp_state=Subquery(resp.values("state")[:1]),
-        result_due_at=Subquery(result.values("due_at")[:1]),
-        result_state=Subquery(result.values("state")[:1]))
+        resp_due_at=F("sla_resp_due_at"), resp_state=NullIf(F("sla_resp_state"), Value("")),
+        result_due_at=F("sla_result_due_at"), result_state=NullIf(F("sla_result_state"), Value("")))
     if state:
         qs = qs.filter(state=state)
     if kind:
@@ -81,12 +76,12 @@ def case_audit(case: SpamCase) -> models.QuerySet[AuditEntry]:
 
 
 def publication_list(*, user: Any, state: str | None = None) -> models.QuerySet[IscPublication]:
-    """ISC list publications (provider-level: staff who handle spam only), with E4-ISC."""
+    """ISC list publications (provider-level: staff who handle spam only), with E4-ISC (kept on
+    the publication, sla.mirrors)."""
     if not user_may_handle(user):
         return IscPublication.objects.none()
-    isc = _clocks(IscPublication, ISC)
     qs = IscPublication.objects.select_related("recorded_by", "processed_by").annotate(
-        isc_due_at=Subquery(isc.values("due_at")[:1]), isc_state=Subquery(isc.values("state")[:1]))
+        isc_due_at=F("sla_due_at"), isc_state=NullIf(F("sla_state"), Value("")))
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("-published_at", "-id")

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import F, Value
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from customers.selectors import scope_for_user
-from sla.choices import ClockState
+from sla.mirrors import overdue_q
 from sla.models import Clock
 
 from .models import Complaint
@@ -19,35 +20,26 @@ from .models import Complaint
 C8 = "C8"
 
 
-def _c8_clocks() -> models.QuerySet[Clock]:
-    return Clock.objects.filter(content_type=ContentType.objects.get_for_model(Complaint),
-                                object_id=OuterRef("pk"), policy__code=C8)
-
-
 def complaint_filter_overdue(qs: models.QuerySet[Complaint], *, overdue: bool,
                              now: datetime | None = None) -> models.QuerySet[Complaint]:
     """Keep the complaints whose first written report is late (overdue=True) or those that are
-    not (False): C8 breached and not yet fulfilled, or still running past its deadline (the
-    sweep has not got to it yet)."""
-    now = now or timezone.now()
-    late = _c8_clocks().filter(
-        Q(state=ClockState.BREACHED, completed_at__isnull=True)
-        | Q(state=ClockState.RUNNING, due_at__lte=now))
-    return qs.filter(Exists(late)) if overdue else qs.exclude(Exists(late))
+    not (False): C8 breached and not yet fulfilled, or still running at or past its deadline (the
+    sweep has not got to it yet). Read from the fields the clock engine keeps on the complaint
+    (sla.mirrors), under a partial index."""
+    late = overdue_q(prefix="sla_", now=now or timezone.now())
+    return qs.filter(late) if overdue else qs.exclude(late)
 
 
 def complaint_list(
     *, user: Any, state: str | None = None, customer_id: int | None = None, subject: str | None = None,
     overdue: bool | None = None, now: datetime | None = None,
 ) -> models.QuerySet[Complaint]:
-    """Complaints the user may see, with the C8 deadline and state of each annotated in the same
-    query (constant query count however long the list)."""
-    latest = _c8_clocks().order_by("-started_at")
+    """Complaints the user may see with what a list shows of them, in one query: the C8 deadline
+    and state are columns of the complaint (kept by the clock engine, sla.mirrors), exposed as
+    c8_due_at and c8_state; the related rows the lists name are joined."""
     qs = scope_for_user(Complaint.objects.all(), user).select_related(
         "customer", "specialist", "complainant_contact").annotate(
-        c8_due_at=Subquery(latest.values("due_at")[:1]),
-        c8_state=Subquery(latest.values("state")[:1]),
-    )
+        c8_due_at=F("sla_due_at"), c8_state=NullIf(F("sla_state"), Value("")))
     if state:
         qs = qs.filter(state=state)
     if customer_id:

@@ -8,6 +8,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from sla.choices import ClockState
+from sla.mirrors import KeepsClockFields
+
 from .choices import (
     PROVISIONING_OPEN_STATES,
     ChecklistCode,
@@ -20,7 +23,7 @@ from .choices import (
 S = OrderState
 
 
-class InstallationOrder(ConcurrentTransitionMixin, models.Model):
+class InstallationOrder(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """The initial installation of one service (rental, colocation or rack rental). Created when
     the service is; completed when every checklist item is done and the engineer confirms."""
 
@@ -45,6 +48,12 @@ class InstallationOrder(ConcurrentTransitionMixin, models.Model):
                                      blank=True, related_name="+", verbose_name=_("completed by"))
     completion_note = models.TextField(_("confirmation note"), blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # The current C3 clock, kept by the clock engine (sla.mirrors) in the transaction of each
+    # clock change; sla_overdue: some C3 clock breached (the list's overdue definition).
+    sla_due_at = models.DateTimeField(_("installation due at"), null=True, blank=True, editable=False)
+    sla_state = models.CharField(_("installation clock state"), max_length=10, choices=ClockState.choices,
+                              blank=True, default="", editable=False)
+    sla_overdue = models.BooleanField(_("installation overdue"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("installation order")
@@ -53,6 +62,11 @@ class InstallationOrder(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["customer", "state"], name="order_customer_state"),
             models.Index(fields=["-created_at", "-id"], name="order_recent"),
+            # ?overdue=true: an open order whose C3 is breached or running (due_at <= now is
+            # checked on the few rows); walked newest first.
+            models.Index(fields=["-created_at", "-id"], name="order_c3_late_or_open",
+                         condition=models.Q(state__in=["open", "paused"])
+                         & (models.Q(sla_overdue=True) | models.Q(sla_state="running"))),
         ]
 
     def __str__(self) -> str:
@@ -117,7 +131,7 @@ class ChecklistItem(models.Model):
 P = ProvisioningState
 
 
-class ProvisioningOrder(ConcurrentTransitionMixin, models.Model):
+class ProvisioningOrder(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """The opening of an enterprise e-mail service for one domain (promise E5, seed 002 §8):
     opened with the service (or by staff), its E5 clock started when the payment is confirmed
     (24 h for a domain the customer has, 48 h for one to register), completed when the checklist
@@ -154,6 +168,15 @@ class ProvisioningOrder(ConcurrentTransitionMixin, models.Model):
     completion_note = models.TextField(_("completion note"), blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    # The current E5 clock (E5-EXIST or E5-NEW), kept by the clock engine (sla.mirrors).
+    sla_due_at = models.DateTimeField(_("provisioning due at"), null=True, blank=True, editable=False)
+    sla_state = models.CharField(_("provisioning clock state"), max_length=10, choices=ClockState.choices,
+                              blank=True, default="", editable=False)
+    sla_overdue = models.BooleanField(_("provisioning overdue"), default=False, editable=False)
+    sla_started_at = models.DateTimeField(_("provisioning clock started at"), null=True, blank=True,
+                                         editable=False)
+    sla_policy = models.CharField(_("provisioning promise"), max_length=20, blank=True, default="",
+                                     editable=False)
 
     class Meta:
         verbose_name = _("e-mail provisioning order")
@@ -162,6 +185,9 @@ class ProvisioningOrder(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["customer", "state"], name="prov_customer_state"),
             models.Index(fields=["-created_at", "-id"], name="prov_recent"),
+            models.Index(fields=["-created_at", "-id"], name="prov_e5_late_or_open",
+                         condition=models.Q(state__in=["awaiting_payment", "in_progress"])
+                         & (models.Q(sla_overdue=True) | models.Q(sla_state="running"))),
         ]
         constraints = [
             # One live order per domain of a service; a cancelled one may be opened again.

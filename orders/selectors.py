@@ -8,13 +8,14 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import F, Q, Value
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import audit_for
 from customers.selectors import scope_for_user
-from sla.choices import ClockState
+from sla.mirrors import overdue_q
 from sla.models import Clock
 
 from .choices import E5_CODES, OPEN_ORDER_STATES, PROVISIONING_OPEN_STATES
@@ -23,18 +24,12 @@ from .models import ChecklistItem, InstallationOrder, ProvisioningItem, Provisio
 C3 = "C3"
 
 
-def _c3_clocks() -> models.QuerySet[Clock]:
-    return Clock.objects.filter(content_type=ContentType.objects.get_for_model(InstallationOrder),
-                                object_id=OuterRef("pk"), policy__code=C3)
-
-
 def order_filter_overdue(qs: models.QuerySet[InstallationOrder], *, overdue: bool,
                          now: datetime | None = None) -> models.QuerySet[InstallationOrder]:
-    """Open orders past their C3 deadline (breached, or running past due before the sweep got
-    to it) when overdue=True; every other order when False."""
-    now = now or timezone.now()
-    late = _c3_clocks().filter(Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lte=now))
-    cond = Q(Exists(late), state__in=OPEN_ORDER_STATES)
+    """Open orders past their C3 deadline (a C3 clock breached, or the current one running at or
+    past due before the sweep got to it) when overdue=True; every other order when False. Reads
+    the fields the clock engine keeps on the order (sla.mirrors), not the clocks."""
+    cond = overdue_q(prefix="sla_", now=now or timezone.now()) & Q(state__in=OPEN_ORDER_STATES)
     return qs.filter(cond) if overdue else qs.exclude(cond)
 
 
@@ -42,14 +37,11 @@ def order_list(
     *, user: Any, state: str | None = None, customer_id: int | None = None,
     contract_id: int | None = None, overdue: bool | None = None, now: datetime | None = None,
 ) -> models.QuerySet[InstallationOrder]:
-    """Orders the user may see, each with its C3 deadline and clock state annotated in the same
-    query (constant query count however long the list)."""
-    latest = _c3_clocks().order_by("-started_at", "-id")
+    """Orders the user may see, each with its C3 deadline and clock state (kept on the order by
+    the clock engine, sla.mirrors; None without a clock)."""
     qs = scope_for_user(InstallationOrder.objects.all(), user).select_related(
         "customer", "contract", "service", "service__engineer").annotate(
-        c3_due_at=Subquery(latest.values("due_at")[:1]),
-        c3_state=Subquery(latest.values("state")[:1]),
-    )
+        c3_due_at=F("sla_due_at"), c3_state=NullIf(F("sla_state"), Value("")))
     if state:
         qs = qs.filter(state=state)
     if customer_id:
@@ -83,9 +75,11 @@ def order_audit(order: InstallationOrder) -> models.QuerySet[AuditEntry]:
 
 # --- E-mail provisioning orders (E5) ----------------------------------------------------------
 
-def _e5_clocks() -> models.QuerySet[Clock]:
-    return Clock.objects.filter(content_type=ContentType.objects.get_for_model(ProvisioningOrder),
-                                object_id=OuterRef("pk"), policy__code__in=E5_CODES)
+def _e5_annotations() -> dict[str, Any]:
+    """The current E5 clock as the lists and the statement read it, from the fields the clock
+    engine keeps on the order (sla.mirrors); None without a clock."""
+    return {"e5_due_at": F("sla_due_at"), "e5_state": NullIf(F("sla_state"), Value("")),
+            "e5_started_at": F("sla_started_at"), "e5_policy": NullIf(F("sla_policy"), Value(""))}
 
 
 def provisioning_list(
@@ -97,14 +91,8 @@ def provisioning_list(
     `overdue`: open orders past their deadline (breached, or running past due before the sweep
     got to it)."""
     now = now or timezone.now()
-    latest = _e5_clocks().order_by("-started_at", "-id")
     qs = scope_for_user(ProvisioningOrder.objects.all(), user).select_related(
-        "customer", "contract", "service").annotate(
-        e5_due_at=Subquery(latest.values("due_at")[:1]),
-        e5_state=Subquery(latest.values("state")[:1]),
-        e5_started_at=Subquery(latest.values("started_at")[:1]),
-        e5_policy=Subquery(latest.values("policy__code")[:1]),
-    )
+        "customer", "contract", "service").annotate(**_e5_annotations())
     if state:
         qs = qs.filter(state=state)
     if open_only:
@@ -114,8 +102,7 @@ def provisioning_list(
     if service_id:
         qs = qs.filter(service_id=service_id)
     if overdue is not None:
-        late = _e5_clocks().filter(Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lte=now))
-        cond = Q(Exists(late), state__in=PROVISIONING_OPEN_STATES)
+        cond = overdue_q(prefix="sla_", now=now) & Q(state__in=PROVISIONING_OPEN_STATES)
         qs = qs.filter(cond) if overdue else qs.exclude(cond)
     return qs.order_by("-created_at", "-id")
 
@@ -140,9 +127,7 @@ def provisioning_month(*, customer_id: int, start: datetime, end: datetime) -> l
     """The customer's provisioning orders that concern the month [start, end): payment confirmed,
     due or completed in it, or still open with a deadline before its end. For the statement."""
     qs = ProvisioningOrder.objects.filter(customer_id=customer_id).select_related("contract", "service")
-    latest = _e5_clocks().order_by("-started_at", "-id")
-    qs = qs.annotate(e5_due_at=Subquery(latest.values("due_at")[:1]),
-                     e5_state=Subquery(latest.values("state")[:1]))
+    qs = qs.annotate(**_e5_annotations())
     in_month = (Q(payment_confirmed_at__gte=start, payment_confirmed_at__lt=end)
                 | Q(e5_due_at__gte=start, e5_due_at__lt=end)
                 | Q(completed_at__gte=start, completed_at__lt=end)

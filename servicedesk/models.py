@@ -10,6 +10,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from sla.choices import ClockState
+from sla.mirrors import KeepsClockFields
+
 from .choices import (
     ChangeState,
     EntryKind,
@@ -22,7 +25,7 @@ from .choices import (
 S = RequestState
 
 
-class ServiceRequest(ConcurrentTransitionMixin, models.Model):
+class ServiceRequest(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """One request to customer service or technical support (seed 000 §5, §6; seed 002 §9),
     with a first-response clock (SR-FIRST) and a resolution clock (SR-RESOLVE)."""
 
@@ -58,6 +61,20 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                    blank=True, related_name="+", verbose_name=_("logged by"))
+    # The current SR-FIRST and SR-RESOLVE clocks, kept by the clock engine (sla.mirrors) in the
+    # transaction of each clock change: the list reads columns, not subqueries per row.
+    sla_first_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True, editable=False)
+    sla_first_state = models.CharField(_("first response clock state"), max_length=10, choices=ClockState.choices,
+                                    blank=True, default="", editable=False)
+    sla_first_overdue = models.BooleanField(_("first response overdue"), default=False, editable=False)
+    sla_first_paused_at = models.DateTimeField(_("first response clock paused at"), null=True, blank=True,
+                                              editable=False)
+    sla_resolve_due_at = models.DateTimeField(_("resolution due at"), null=True, blank=True, editable=False)
+    sla_resolve_state = models.CharField(_("resolution clock state"), max_length=10, choices=ClockState.choices,
+                                      blank=True, default="", editable=False)
+    sla_resolve_overdue = models.BooleanField(_("resolution overdue"), default=False, editable=False)
+    sla_resolve_paused_at = models.DateTimeField(_("resolution clock paused at"), null=True, blank=True,
+                                                editable=False)
 
     class Meta:
         verbose_name = _("service request")
@@ -67,6 +84,7 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["customer", "state"], name="sr_customer_state"),
             models.Index(fields=["assignee", "state"], name="sr_assignee_state"),
             models.Index(fields=["state", "opened_at"], name="sr_state_opened"),
+            models.Index(fields=["-opened_at", "-id"], name="sr_recent"),
         ]
 
     def __str__(self) -> str:

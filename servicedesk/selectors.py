@@ -10,7 +10,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, Q, Value
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from customers.models import Contract, Service
@@ -19,13 +20,6 @@ from sla.models import Clock
 
 from .choices import OPEN_STATES, EntryKind, InboundOutcome
 from .models import InboundMail, RenewalReminder, RequestAttachment, RequestEntry, ServiceRequest
-from .services.common import SR_FIRST, SR_RESOLVE
-
-
-def _clocks(code: str) -> models.QuerySet[Clock]:
-    return (Clock.objects.filter(content_type=ContentType.objects.get_for_model(ServiceRequest),
-                                 object_id=OuterRef("pk"), policy__code=code)
-            .order_by("-started_at", "-id"))
 
 
 def request_list(
@@ -33,16 +27,14 @@ def request_list(
     assignee_id: int | None = None, unassigned: bool = False, open_only: bool = False,
 ) -> models.QuerySet[ServiceRequest]:
     """Requests the user may see, each with its first-response and resolution clocks (due, state,
-    paused at) annotated in the same query: a constant number of queries however long the list."""
-    first, resolve = _clocks(SR_FIRST), _clocks(SR_RESOLVE)
+    paused at) as the clock engine keeps them on the request (sla.mirrors; None without a
+    clock): columns of the row, a constant number of queries however long the list."""
     qs = scope_for_user(ServiceRequest.objects.all(), user).select_related(
         "customer", "service", "assignee", "contact").annotate(
-        first_due_at=Subquery(first.values("due_at")[:1]),
-        first_state=Subquery(first.values("state")[:1]),
-        first_paused_at=Subquery(first.values("paused_at")[:1]),
-        resolve_due_at=Subquery(resolve.values("due_at")[:1]),
-        resolve_state=Subquery(resolve.values("state")[:1]),
-        resolve_paused_at=Subquery(resolve.values("paused_at")[:1]),
+        first_due_at=F("sla_first_due_at"), first_state=NullIf(F("sla_first_state"), Value("")),
+        first_paused_at=F("sla_first_paused_at"),
+        resolve_due_at=F("sla_resolve_due_at"), resolve_state=NullIf(F("sla_resolve_state"), Value("")),
+        resolve_paused_at=F("sla_resolve_paused_at"),
     )
     if state:
         qs = qs.filter(state=state)

@@ -28,6 +28,7 @@ from slaportal.errors import ConflictError, DomainError
 
 from .calendars import compute_due
 from .choices import ClockState, PolicyKind
+from .mirrors import mirror_clocks
 from .models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
 from .signals import clock_breach_withdrawn, clock_transitioned, clocks_breached, clocks_warned
 
@@ -102,6 +103,7 @@ def clock_start(
     try:
         with transaction.atomic():
             clock.save()
+            mirror_clocks(clocks=[clock])  # the item's stored deadline/state (sla.mirrors)
             audit_record(obj=clock, action="start", actor=actor, to_state=ClockState.RUNNING,
                          reason=reason, now=now,
                          data={"due_at": due_at.isoformat(), "target": str(eff.threshold)})
@@ -132,6 +134,7 @@ def _transition(
         before = clock.state
         bound(at=now)
         clock.save()
+        mirror_clocks(clocks=[clock])
         audit_record(obj=clock, action=method, actor=actor, from_state=before,
                      to_state=clock.state, reason=reason, now=now)
         if clock.state == ClockState.RUNNING:
@@ -192,6 +195,7 @@ def clock_meet(*, clock_id: int, actor: Any = None, reason: str = "", now: datet
             if clock.completed_at is None:
                 clock.completed_at = now
                 clock.save(update_fields=["completed_at"])
+                mirror_clocks(clocks=[clock])
                 audit_record(obj=clock, action="complete_late", actor=actor,
                              from_state=clock.state, to_state=clock.state, reason=reason, now=now)
             return clock
@@ -213,6 +217,7 @@ def _breach_on_late_event(*, clock: Clock, actor: Any, reason: str, now: datetim
     clock.breach(at=clock.due_at)
     clock.completed_at = now
     clock.save()
+    mirror_clocks(clocks=[clock])
     audit_record(obj=clock, action="breach", from_state=ClockState.RUNNING,
                  to_state=ClockState.BREACHED, now=clock.due_at,
                  reason=f"期限 {_local(clock.due_at)} 已到，履行事件发生于 {_local(now)}（不早于期限）",
@@ -249,6 +254,7 @@ def clock_extend(*, clock_id: int, seconds: int, reason: str, actor: Any = None,
         clock.due_at += span
         clock.warn_at += span
         clock.save(update_fields=["due_at", "warn_at"])
+        mirror_clocks(clocks=[clock])
         audit_record(obj=clock, action="extend", actor=actor, from_state=clock.state,
                      to_state=clock.state, reason=reason, now=now,
                      data={"seconds": seconds, "due_before": before.isoformat(),
@@ -336,6 +342,9 @@ def clocks_sweep(*, now: datetime | None = None) -> SweepResult:
                             [ts], [ClockState.RUNNING, ts], order_by="warn_at")
             if not breached and not warned:
                 break
+            # The breached clocks' items show it in the same transaction (a warning changes no
+            # field an item keeps).
+            mirror_clocks(clock_ids=breached)
             # The claim made these rows ours alone: their audit rows are new, appended with COPY
             # on PostgreSQL.
             copy_rows(AuditEntry, ("content_type_id", "object_id", "action", "from_state", "to_state",
