@@ -20,7 +20,8 @@ from customers.choices import Role
 from customers.selectors import user_customer_id, user_has_role, user_is_staff
 from slaportal.downloads import file_download
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
-from slaportal.ui import form_add_domain_error, paginate
+from slaportal.paging import keyset_page
+from slaportal.ui import form_add_domain_error
 
 from . import selectors, services
 from .choices import VALUE_STEPS, CaseKind, CaseState, PublicationState
@@ -65,7 +66,7 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     if state not in CaseState.values:
         state = ""
     qs = selectors.case_list(user=request.user, state=state or None)
-    page = paginate(request, qs)
+    page = keyset_page(request, qs)
     for case in page:
         case.resp_clock = _annot_clock(case.resp_due_at, case.resp_state)
         case.result_clock = _annot_clock(case.result_due_at, case.result_state)

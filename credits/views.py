@@ -23,10 +23,10 @@ from customers.choices import Role
 from customers.selectors import contract_list, customer_list, user_has_role, user_is_staff
 from slaportal.downloads import bytes_download
 from slaportal.errors import ConflictError, DomainError
+from slaportal.paging import keyset_page
 from slaportal.ui import (
     filter_values,
     form_add_domain_error,
-    paginate,
     querystring_without_page,
     require_view_perm,
 )
@@ -62,7 +62,7 @@ def credit_list_view(request: HttpRequest) -> HttpResponse:
                        month=values.get("month"), policy_code=policy.code if policy is not None else None)
     may_apply = user_may_apply(request.user)
     return render(request, "credits/credit_list.html", {
-        "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "form": form, "page": keyset_page(request, qs), "qs": querystring_without_page(request),
         "may_apply": may_apply, "may_propose": user_may_propose(request.user),
         "may_export": user_may_export(request.user), "export_form": ExportForm(),
         "selectable": may_apply,

@@ -18,7 +18,8 @@ from credits.selectors import credit_list
 from sla.choices import OPEN_CLOCK_STATES
 from sla.selectors import clock_list
 from slaportal.errors import DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, staff_may_view, text_param
+from slaportal.paging import keyset_page
+from slaportal.ui import form_add_domain_error, querystring_without_page, staff_may_view, text_param
 
 from . import services
 from .choices import ContactChannel, Role
@@ -88,7 +89,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
     return render(request, "customers/customer_list.html", {
-        "page": paginate(request, qs), "q": q, "qs": querystring_without_page(request)})
+        "page": keyset_page(request, qs), "q": q, "qs": querystring_without_page(request)})
 
 
 @login_required

@@ -30,7 +30,8 @@ from incidents.downtime import TZ, compare, merge_intervals, month_bounds
 from sla.choices import Comparison, Unit
 from sla.models import ContractPolicy, SlaPolicy
 from slaportal.errors import DomainError, ForbiddenError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page, require_staff
+from slaportal.paging import keyset_page
+from slaportal.ui import form_add_domain_error, querystring_without_page, require_staff
 
 from . import charts, selectors, services
 from .choices import Direction, LatencySource, PlatformEventKind
@@ -130,7 +131,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(customer__name__icontains=q)
                        | Q(mail_domains__domain__icontains=q.lower())).distinct()
-    page = paginate(request, qs.order_by("customer__name", "name", "pk"))
+    page = keyset_page(request, qs.order_by("customer__name", "name", "pk"))
     page_services = list(page.object_list)
     figures = selectors.mail_month_figures(services=page_services, year=first.year, month=first.month)
     domains: dict[int, list[str]] = {}
@@ -321,7 +322,7 @@ def _platform_context(request: HttpRequest, platform: MailPlatform, first: date 
                .order_by("domain"))
     ctx: dict[str, Any] = {
         "platform": platform, "form": form, "first": first,
-        "domains": paginate(request, domains), "qs": querystring_without_page(request),
+        "domains": keyset_page(request, domains), "qs": querystring_without_page(request),
         "can_edit": user_has_role(request.user, *EDITORS),
         "event_form": PlatformEventForm(), "end_form": PlatformEventEndForm(),
         "delete_form": PlatformEventDeleteForm(),
@@ -502,7 +503,7 @@ def billing(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The billing figures of %(month)s were saved.")
                              % {"month": f"{data['month']:%Y-%m}"})
             return redirect("mailservice:billing")
-    page = paginate(request, selectors.billing_figures())
+    page = keyset_page(request, selectors.billing_figures())
     targets = _targets()
     target = targets.get("E3-BILL")
     for b in page.object_list:

@@ -22,7 +22,8 @@ from django.views.decorators.http import require_POST
 from customers.choices import Role
 from customers.selectors import user_customer_id, user_has_role, user_is_staff
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
-from slaportal.ui import filter_values, form_add_domain_error, paginate, querystring_without_page
+from slaportal.paging import keyset_page
+from slaportal.ui import filter_values, form_add_domain_error, querystring_without_page
 
 from . import services
 from .choices import ChecklistCode, OrderState, PauseReason, ProvisioningItemCode, ProvisioningState
@@ -84,7 +85,7 @@ def order_list_view(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None, user=request.user, staff=staff)
     qs = order_list(user=request.user, **form.selector_kwargs(filter_values(request, form)))
     return render(request, "orders/order_list.html", {
-        "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "form": form, "page": keyset_page(request, qs), "qs": querystring_without_page(request),
         "staff": staff})
 
 
@@ -245,7 +246,7 @@ def provisioning_list_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = ProvisioningFilterForm(request.GET or None, user=request.user, staff=staff)
     qs = provisioning_list(user=request.user, **form.selector_kwargs(filter_values(request, form)))
-    page = paginate(request, qs)
+    page = keyset_page(request, qs)
     for o in page.object_list:
         o.row_clock = _clock_for_row(o)
     return render(request, "orders/provisioning_list.html", {

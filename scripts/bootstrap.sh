@@ -21,8 +21,9 @@ SYS_PKGS=(libharfbuzz-subset0 fonts-noto-cjk redis-server)
 # dev: the mail-loop tests start a real IMAP/POP3 server (dovecot, as a non-root process); the
 # traffic tests start a real SNMP agent (net-snmp snmpd on a high port, as a non-root process);
 # the browser tests (tests/browser) drive Debian's chromium through Playwright (never
-# `playwright install`: its own browser download is not available).
-[ "$MODE" = "dev" ] && SYS_PKGS+=(poppler-utils dovecot-imapd dovecot-pop3d snmpd snmp chromium)
+# `playwright install`: its own browser download is not available); bench/scale_bench.py loads the
+# web server with wrk (it falls back to a Python client without it).
+[ "$MODE" = "dev" ] && SYS_PKGS+=(poppler-utils dovecot-imapd dovecot-pop3d snmpd snmp chromium wrk)
 
 apt_install() {  # apt_install pkg...: install as root, else print the line; never fatal
     local missing=()

@@ -24,8 +24,14 @@ run, with exit status 1. Ctrl-C / SIGTERM / SIGHUP stop everything (SIGTERM, the
 STOP_TIMEOUT seconds) and exit 0. If this supervisor is killed outright, the kernel sends the
 children SIGTERM (PR_SET_PDEATHSIG).
 
-Environment: PORT (8000), HOST (127.0.0.1), WEB_CONCURRENCY (2 gunicorn workers),
-CELERY_CONCURRENCY (2), DEMO_DATA (1), STOP_TIMEOUT (15), RESTART_LIMIT (5), RESTART_WINDOW (300),
+The web server (slaportal/gunicorn_conf.py): WEB_WORKER_CLASS (gthread, or sync),
+WEB_CONCURRENCY (2 worker processes), WEB_THREADS (4 threads per gthread worker). Each thread
+keeps one database connection, so the web holds at most WEB_CONCURRENCY x WEB_THREADS of them
+(8 by default); gunicorn refuses to start above WEB_DB_CONNECTIONS_MAX (40; PostgreSQL allows
+100 by default and the other processes need theirs). On SQLite (the default) the threads share
+the file in WAL mode, waiting up to 30 s for the write lock.
+
+Environment: PORT (8000), HOST (127.0.0.1), CELERY_CONCURRENCY (2), DEMO_DATA (1), STOP_TIMEOUT (15), RESTART_LIMIT (5), RESTART_WINDOW (300),
 plus everything slaportal/settings.py reads (DATABASE_URL, CELERY_BROKER_URL, EMAIL_HOST, ...).
 """
 
@@ -298,8 +304,12 @@ def main() -> int:
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
 
+    for name, default in (("WEB_CONCURRENCY", 2), ("WEB_THREADS", 4)):
+        env_int(name, default)  # a clear message here rather than a traceback from gunicorn
+    # Workers, worker class and threads: slaportal/gunicorn_conf.py (WEB_CONCURRENCY,
+    # WEB_WORKER_CLASS, WEB_THREADS).
     gunicorn = [PY, "-m", "gunicorn", "slaportal.wsgi:application", "--bind", f"{host}:{port}",
-                "--workers", str(env_int("WEB_CONCURRENCY", 2)), "--timeout", "60",
+                "--timeout", "60",
                 "--graceful-timeout", "10", "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
                 # Its control socket lives in ~/.gunicorn: a second instance would take it over.
                 "--no-control-socket"]

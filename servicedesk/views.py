@@ -25,7 +25,8 @@ from customers.choices import Role
 from customers.selectors import user_customer_id, user_has_role, user_is_staff
 from slaportal.downloads import file_download
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
-from slaportal.ui import filter_values, form_add_domain_error, paginate, querystring_without_page
+from slaportal.paging import keyset_page
+from slaportal.ui import filter_values, form_add_domain_error, querystring_without_page
 
 from . import services
 from .choices import RequestState
@@ -130,7 +131,7 @@ def request_list_view(request: HttpRequest) -> HttpResponse:
         kw["unassigned"] = True
     qs = request_list(user=user, **kw)
     return render(request, "servicedesk/request_list.html", {
-        "form": form, "page": _rows(paginate(request, qs)), "qs": querystring_without_page(request),
+        "form": form, "page": _rows(keyset_page(request, qs)), "qs": querystring_without_page(request),
         "staff": staff, "view": view, "is_manager": user_has_role(user, Role.MANAGER)})
 
 
@@ -353,7 +354,7 @@ def mailbox_page(request: HttpRequest) -> HttpResponse:
     """Messages from the service mailbox that were not appended or opened by themselves."""
     if not user_has_role(request.user, *HANDLER_ROLES):
         raise PermissionDenied
-    return render(request, "servicedesk/mailbox.html", {"page": paginate(request, inbound_unmatched())})
+    return render(request, "servicedesk/mailbox.html", {"page": keyset_page(request, inbound_unmatched())})
 
 
 @login_required

@@ -24,10 +24,10 @@ from customers.selectors import customer_list, user_customer_id, user_is_staff
 from reports.models import WrittenReport
 from slaportal.downloads import file_download
 from slaportal.errors import DomainError
+from slaportal.paging import keyset_page
 from slaportal.ui import (
     filter_values,
     form_add_domain_error,
-    paginate,
     querystring_without_page,
     require_view_perm,
 )
@@ -92,7 +92,7 @@ def _list_page(request: HttpRequest, *, form: StatementRequestForm | None = None
     f = filter_values(request, filters)
     qs = st.statement_list(user=request.user, customer_id=f.get("customer") if staff else None,
                            month=f.get("month"))
-    page = paginate(request, qs)
+    page = keyset_page(request, qs)
     st.statements_with_current(list(page.object_list))
     if form is None:
         prev = month_previous(timezone.now())

@@ -22,10 +22,10 @@ from customers.choices import Role
 from customers.selectors import user_has_role
 from incidents.choices import Cause
 from slaportal.errors import DomainError
+from slaportal.paging import keyset_page
 from slaportal.ui import (
     filter_values,
     form_add_domain_error,
-    paginate,
     querystring_without_page,
     require_staff,
 )
@@ -46,7 +46,7 @@ def month_list(request: HttpRequest) -> HttpResponse:
     """Closed months with their breach counts; managers close a month from here."""
     require_staff(request.user)
     return render(request, "settlement/month_list.html", {
-        "page": paginate(request, selectors.month_list()), "qs": querystring_without_page(request),
+        "page": keyset_page(request, selectors.month_list()), "qs": querystring_without_page(request),
         "form": CloseMonthForm(initial=_close_form_initial()),
         "can_close": user_has_role(request.user, Role.MANAGER),
     })
@@ -77,7 +77,7 @@ def month_close_view(request: HttpRequest) -> HttpResponse:
                 "withdrawn": len(r.withdrawn), "reversed": len(r.reversed)})
             return redirect("settlement:month_detail", year=first.year, month=first.month)
     return render(request, "settlement/month_list.html", {
-        "page": paginate(request, selectors.month_list()), "qs": "", "form": form, "can_close": True,
+        "page": keyset_page(request, selectors.month_list()), "qs": "", "form": form, "can_close": True,
     }, status=400)
 
 
@@ -95,7 +95,7 @@ def month_detail(request: HttpRequest, year: int, month: int) -> HttpResponse:
     mc = selectors.month_list().filter(month=first).first()
     return render(request, "settlement/month_detail.html", {
         "first": first, "month_close": mc, "form": form,
-        "page": paginate(request, rows.order_by("verdict", "customer__name", "service__name", "policy__code")),
+        "page": keyset_page(request, rows.order_by("verdict", "customer__name", "service__name", "policy__code")),
         "qs": querystring_without_page(request),
     })
 

@@ -20,7 +20,8 @@ from accounts.lockout import client_ip
 from customers.choices import Role
 from customers.selectors import service_list, user_has_role
 from slaportal.errors import DomainError
-from slaportal.ui import form_add_domain_error, paginate, querystring_without_page
+from slaportal.paging import keyset_page
+from slaportal.ui import form_add_domain_error, querystring_without_page
 
 from . import services
 from .choices import GraphRange
@@ -46,7 +47,7 @@ def _graphs(port: Any, data_url_name: str, **kw: Any) -> list[dict[str, Any]]:
 def port_list(request: HttpRequest) -> HttpResponse:
     qs = switchport_list(user=request.user)
     return render(request, "traffic/port_list.html", {
-        "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "page": keyset_page(request, qs), "qs": querystring_without_page(request),
         "can_edit": _can_edit(request.user)})
 
 

@@ -176,7 +176,8 @@ class FacilityEventOutputSerializer(serializers.ModelSerializer):  # type: ignor
         read_only_fields = fields
 
     def get_outage_count(self, obj: FacilityEvent) -> int:
-        return obj.outages.count()
+        annotated = getattr(obj, "outage_total", None)  # selectors.facility_event_list
+        return int(annotated) if annotated is not None else obj.outages.count()
 
 
 class FacilityEventDetailOutputSerializer(FacilityEventOutputSerializer):
