@@ -9,3 +9,8 @@ class NotificationFilterForm(forms.Form):
                                choices=[("", _("All")), *Status.choices])
     channel = forms.ChoiceField(label=_("Channel"), required=False,
                                 choices=[("", _("All")), *Channel.choices])
+
+
+class InboxFilterForm(forms.Form):
+    show = forms.ChoiceField(label=_("Show"), required=False,
+                             choices=[("", _("All")), ("unread", _("Unread")), ("read", _("Read"))])

@@ -54,3 +54,45 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.address}: {self.subject}"
+
+
+class InboxItem(models.Model):
+    """One event told to one portal user, shown in their in-app notification centre. Written in
+    the same transaction as the notification rows of the event (the in-app channel,
+    notifications.channels.inbox); the same event on several channels (e-mail and SMS) is one item.
+    What it links to is computed when shown, from the related object (like the notification log)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="inbox_items", verbose_name=_("user"))
+    # The event, without channel and address: "clock:5:warning:user:3" for
+    # "clock:5:warning:user:3:email" and its SMS twin. (user, event_key) is unique, so a retried
+    # or re-enqueued event never makes a second item.
+    event_key = models.CharField(_("event key"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    related = GenericForeignKey("content_type", "object_id")
+    notification = models.ForeignKey(Notification, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("notification"))
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbox item")
+        verbose_name_plural = _("inbox items")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event_key"], name="inbox_item_one_per_event"),
+        ]
+        indexes = [
+            # The list, newest first.
+            models.Index(fields=["user", "-created_at", "-id"], name="inbox_user_recent"),
+            # The header's unread count on every page, and the unread filter.
+            models.Index(fields=["user", "-created_at"], name="inbox_user_unread",
+                         condition=models.Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.title}"

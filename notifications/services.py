@@ -20,8 +20,9 @@ from runtime.bulk import claim_update, copy_rows
 from runtime.loops import NOTIFICATIONS, pid_alive, wake, worker_name
 
 from .channels import backend_for
+from .channels.inbox import inbox_items_write
 from .choices import Status
-from .models import Notification
+from .models import InboxItem, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ class Message:
     recipient_id: int | None = None
     related: models.Model | None = None
     attachments: list[dict[str, str]] = field(default_factory=list)
+    # The event across channels, for the in-app notification centre; by default the idempotency
+    # key without its channel and address (notifications.channels.inbox.event_key).
+    inbox_key: str | None = None
 
 
 def notifications_enqueue(*, messages: list[Message], now: datetime | None = None) -> list[int]:
@@ -61,9 +65,14 @@ def notifications_enqueue(*, messages: list[Message], now: datetime | None = Non
             idempotency_key=m.idempotency_key, content_type=ct,
             object_id=m.related.pk if m.related is not None else None, created_at=now,
         ))
-    # ignore_conflicts: a concurrent writer of the same key wins and this row is dropped.
-    # No fixed batch size: one INSERT however many rows (the backend splits where it must).
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    new_keys = {r.idempotency_key for r in rows}
+    # One transaction with the caller's (no savepoint: nothing here is retried on its own).
+    with transaction.atomic(savepoint=False):
+        # ignore_conflicts: a concurrent writer of the same key wins and this row is dropped.
+        # No fixed batch size: one INSERT however many rows (the backend splits where it must).
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        # The in-app channel, in the same transaction: a row written is an item shown.
+        inbox_items_write(messages=[m for m in messages if m.idempotency_key in new_keys], now=now)
     ids = list(Notification.objects.filter(
         idempotency_key__in=[r.idempotency_key for r in rows], status=Status.PENDING)
         .values_list("id", flat=True))
@@ -89,7 +98,15 @@ def notifications_enqueue_fresh(*, messages: list[Message], now: datetime | None
             ct_cache[type(obj)] = ContentType.objects.get_for_model(obj).pk
         return ct_cache[type(obj)]
 
-    n = copy_rows(Notification, (
+    with transaction.atomic(savepoint=False):
+        n = _copy_fresh(messages=messages, now=now, ct_id=ct_id)
+        inbox_items_write(messages=messages, now=now)  # the in-app channel, same transaction
+    wake(NOTIFICATIONS)
+    return n
+
+
+def _copy_fresh(*, messages: list[Message], now: datetime, ct_id: Any) -> int:
+    return copy_rows(Notification, (
         "channel", "address", "recipient_id", "kind", "subject", "body", "attachments",
         "idempotency_key", "content_type_id", "object_id", "status", "detail", "created_at", "attempts",
         "claimed_by"), [
@@ -97,8 +114,6 @@ def notifications_enqueue_fresh(*, messages: list[Message], now: datetime | None
          m.idempotency_key, ct_id(m.related) if m.related is not None else None,
          m.related.pk if m.related is not None else None, Status.PENDING, "", now, 0, "")
         for m in messages])
-    wake(NOTIFICATIONS)
-    return n
 
 
 def notifications_claim(*, worker: str, limit: int = 1, now: datetime | None = None) -> list[int]:
@@ -236,3 +251,25 @@ def notifications_for(obj: models.Model) -> models.QuerySet[Notification]:
 def as_attachment(*, name: str, path: str, mimetype: str) -> dict[str, Any]:
     """An attachment is a file under MEDIA_ROOT, read at send time."""
     return {"name": name, "path": path, "mimetype": mimetype}
+
+
+# --- The in-app notification centre -------------------------------------------------------
+# Reading one's own notifications is not audited: it changes nothing anybody else relies on
+# (the notification rows, the send log, stay as they were).
+
+def inbox_item_mark_read(*, user: Any, item_id: int, now: datetime | None = None) -> InboxItem:
+    """Mark one of `user`'s items read (an item already read keeps its first read time). Another
+    user's item, or none, raises InboxItem.DoesNotExist (a 404)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        item = InboxItem.objects.select_for_update().get(pk=item_id, user_id=user.pk)
+        if item.read_at is None:
+            item.read_at = now
+            item.save(update_fields=["read_at"])
+    return item
+
+
+def inbox_mark_all_read(*, user: Any, now: datetime | None = None) -> int:
+    """Mark every unread item of `user` read. Returns how many were unread."""
+    now = now or timezone.now()
+    return InboxItem.objects.filter(user_id=user.pk, read_at__isnull=True).update(read_at=now)
