@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,8 +16,10 @@ from customers.api.serializers import UserRefSerializer
 from customers.choices import ServiceKind
 from sla.choices import CalendarCode, ClockState, Comparison, PolicyKind, Remedy, Unit
 from sla.models import Clock, ContractPolicy, SlaPolicy, WorkdayOverride
-from sla.selectors import Bucket
+from sla.selectors import LIVE_MAX_IDS, Bucket
+from sla.templatetags.sla_ui import clock_in_warning, clock_is_late, time_left_text
 from slaportal.api import IdField, ScopedPrimaryKeyRelatedField
+from slaportal.api_query import ID_MAX
 
 # --- Policies -----------------------------------------------------------------------------
 
@@ -157,3 +160,60 @@ class OverdueFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return {"customer_id": d.get("customer"), "assignee_id": d.get("assignee"),
                 "policy_code": d.get("policy"), "bucket": d.get("bucket"),
                 "include_on_track": d.get("include_on_track", False)}
+
+
+# --- Live refresh of the clocks on a page (static/js/live.js) -----------------------------
+
+class ClockLiveFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Query parameters of the live refresh."""
+
+    ids = serializers.RegexField(
+        r"^[0-9]{1,19}(,[0-9]{1,19})*$", max_length=4000,
+        help_text="Clock ids, comma-separated (at most 200). Ids outside your scope are left out "
+                  "of the answer, not refused.")
+
+    def validate_ids(self, value: str) -> list[int]:
+        ids = list(dict.fromkeys(int(v) for v in value.split(",")))
+        if len(ids) > LIVE_MAX_IDS:
+            raise serializers.ValidationError(
+                _("At most %(n)d clocks at a time.") % {"n": LIVE_MAX_IDS})
+        if any(not 1 <= i <= ID_MAX for i in ids):
+            raise serializers.ValidationError(_("Every id must be a whole number from 1."))
+        return ids
+
+
+class ClockLiveSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One clock as a live page refreshes it: its state, its times and the time-left text the
+    page shows, in the reader's language, at the time of the request."""
+
+    id = serializers.IntegerField(read_only=True)
+    state = serializers.ChoiceField(choices=ClockState.choices, read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    due_at = serializers.DateTimeField(read_only=True)
+    warn_at = serializers.DateTimeField(read_only=True)
+    paused_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    warned = serializers.SerializerMethodField()
+    late = serializers.SerializerMethodField()
+    warning = serializers.SerializerMethodField()
+    time_left = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.BooleanField(help_text="The warning time passed (warning sent)."))
+    def get_warned(self, obj: Clock) -> bool:
+        return obj.warned_at is not None
+
+    @extend_schema_field(serializers.BooleanField(help_text="Breached, or open and past its deadline."))
+    def get_late(self, obj: Clock) -> bool:
+        return clock_is_late(obj, self.context["now"])
+
+    @extend_schema_field(serializers.BooleanField(help_text="Running, inside its warning window."))
+    def get_warning(self, obj: Clock) -> bool:
+        return clock_in_warning(obj, self.context["now"])
+
+    @extend_schema_field(serializers.CharField(help_text="'3 h 12 min left', 'overdue by 5 min'…"))
+    def get_time_left(self, obj: Clock) -> str:
+        return time_left_text(obj, self.context["now"])
+
+
+class ClockLiveOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    now = serializers.DateTimeField(read_only=True, help_text="The server's time of the answer.")
+    clocks = ClockLiveSerializer(many=True, read_only=True)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("workday-overrides/<int:pk>/", views.WorkdayOverrideDetailApi.as_view(),
          name="api-workday-override-detail"),
     path("clocks/", views.ClockListApi.as_view(), name="api-clock-list"),
+    path("clocks/live/", views.ClockLiveApi.as_view(), name="api-clock-live"),
     path("clocks/<int:pk>/", views.ClockDetailApi.as_view(), name="api-clock-detail"),
     path("clocks/<int:pk>/pause/", views.ClockPauseApi.as_view(), name="api-clock-pause"),
     path("clocks/<int:pk>/resume/", views.ClockResumeApi.as_view(), name="api-clock-resume"),

@@ -47,6 +47,8 @@ from slaportal.api import (
 from slaportal.downloads import as_download
 
 from .serializers import (
+    ClockLiveFilterSerializer,
+    ClockLiveOutputSerializer,
     ClockOutputSerializer,
     OverdueFilterSerializer,
     OverdueOutputSerializer,
@@ -258,6 +260,27 @@ class _ClockTransitionApi(generics.GenericAPIView):  # type: ignore[type-arg]
         type(self).service(clock_id=clock.pk, actor=request.user, reason=data["reason"])
         clock = get_scoped_or_404(self.get_queryset(), pk=pk)
         return Response(ClockOutputSerializer(clock).data)
+
+
+class ClockLiveApi(generics.GenericAPIView):  # type: ignore[type-arg]
+    """The clocks a live page shows (static/js/live.js polls this): state, times, time-left
+    text. Ids outside the user's scope are absent from the answer, not an error."""
+
+    permission_classes = [IsAuthenticated, StaffNeedsViewPerm]
+    view_perm = "sla.view_clock"
+    serializer_class = ClockLiveOutputSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    @extend_schema(operation_id="clocks_live", parameters=[ClockLiveFilterSerializer],
+                   responses={200: ClockLiveOutputSerializer, 400: ERRORS[400], 403: ERRORS[403]})
+    def get(self, request: Request) -> Response:
+        f = ClockLiveFilterSerializer(data=request.query_params)
+        f.is_valid(raise_exception=True)
+        now = timezone.now()
+        clocks = selectors.clock_live_list(user=request.user, ids=f.validated_data["ids"])
+        return Response(ClockLiveOutputSerializer({"now": now, "clocks": clocks},
+                                                  context={"request": request, "now": now}).data)
 
 
 TRANSITION_RESPONSES = {
