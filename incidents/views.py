@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 from audit.services import audit_for
 from customers.selectors import service_list, user_customer_id, user_has_role, user_is_staff
 from slaportal.errors import DomainError
-from slaportal.ui import choice_param, form_add_domain_error, paginate, querystring_without_page
+from slaportal.paging import keyset_page
+from slaportal.ui import choice_param, form_add_domain_error, querystring_without_page
 
 from . import services
 from .choices import CAUSE_SEED_TEXT, IncidentState, NoticeOutcome, OutageKind
@@ -37,7 +38,14 @@ from .forms import (
     StaffIncidentForm,
 )
 from .models import FacilityEvent, Incident, NoticeAttempt
-from .selectors import facility_event_list, incident_list, notice_attempts_for, outage_list
+from .selectors import (
+    availability_chart,
+    facility_event_list,
+    incident_list,
+    notice_attempts_for,
+    outage_list,
+    outage_timeline,
+)
 
 
 def _can_handle(user: Any) -> bool:
@@ -49,7 +57,7 @@ def incident_list_view(request: HttpRequest) -> HttpResponse:
     state = choice_param(request, "state", IncidentState.values, label=_("State"))
     qs = incident_list(user=request.user, state=state)
     return render(request, "incidents/incident_list.html", {
-        "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "page": keyset_page(request, qs), "qs": querystring_without_page(request),
         "states": IncidentState.choices, "state": state,
         "can_enter_outage": user_has_role(request.user, *services.POWER_ACTORS),
         "can_record": user_has_role(request.user, *services.RECORD_ACTORS),
@@ -305,7 +313,10 @@ def downtime(request: HttpRequest, service_pk: int) -> HttpResponse:
         o.excluded_reason = network.excluded.get(o.pk) if o.kind == OutageKind.NETWORK else power.excluded.get(o.pk)
     prev = (year - 1, 12) if month == 1 else (year, month - 1)
     nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+    chart = availability_chart(service=service, year=year, month=month)
     return render(request, "incidents/downtime.html", {
+        "availability": chart, "timeline": outage_timeline(
+            outages=outages, month_start=network.month_start, month_end=network.month_end),
         "service": service, "network": network, "power": power, "results": [network, power], "outages": outages,
         "month": f"{year}-{month:02d}", "prev": f"{prev[0]}-{prev[1]:02d}", "next": f"{nxt[0]}-{nxt[1]:02d}",
         "incidents": incident_list(user=request.user, service_id=service.pk)[:20],
@@ -325,7 +336,7 @@ def facility_event_list_view(request: HttpRequest) -> HttpResponse:
     _require_facility_staff(request.user)
     qs = facility_event_list(user=request.user)
     return render(request, "incidents/facility_event_list.html", {
-        "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "page": keyset_page(request, qs), "qs": querystring_without_page(request),
         "can_record": user_has_role(request.user, *services.POWER_ACTORS)})
 
 

@@ -234,3 +234,27 @@ class ProbeDaily(models.Model):
         verbose_name_plural = _("daily probe counts")
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["target", "day"], name="probedaily_target_day")]
+
+
+# The hourly rollup feeds the 24-hour / 7-day charts of a target's page only; the SLA figures read
+# the outages and ProbeDaily. Rows older than this are dropped by the probe loop's rollup.
+HOURLY_KEEP_DAYS = 8
+
+
+class ProbeHourly(models.Model):
+    """Counts and latency of probe results per target and clock hour (kept HOURLY_KEEP_DAYS days):
+    the response-time line and the hourly uptime strip of the target page."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="hourly")
+    hour = models.DateTimeField(_("hour"))
+    ok_count = models.PositiveIntegerField(_("successful probes"), default=0)
+    fail_count = models.PositiveIntegerField(_("failed probes"), default=0)
+    ok_total_ms = models.BigIntegerField(_("total latency of successful probes (ms)"), default=0)
+    ok_max_ms = models.PositiveIntegerField(_("slowest successful probe (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("hourly probe counts")
+        verbose_name_plural = _("hourly probe counts")
+        ordering = ["-hour"]
+        constraints = [models.UniqueConstraint(fields=["target", "hour"], name="probehourly_target_hour")]
+        indexes = [models.Index(fields=["hour"], name="probehourly_hour")]

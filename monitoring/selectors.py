@@ -350,3 +350,67 @@ def status_counts(*, user: Any, customer_id: int | None = None) -> dict[str, int
                   .values_list("state").annotate(n=models.Count("id"))):
         counts[st] = n
     return counts
+
+
+# --- The charts of a target's page: response times and an hourly uptime strip -------------------
+# Two queries whatever the range: the hourly rollup of the target (ProbeHourly) and the outages
+# of the target or of its whole service that touch the range.
+
+CHART_RANGES = {"24h": 24, "7d": 24 * 7}
+
+
+@dataclass(frozen=True)
+class HourCell:
+    """One hour of the target's uptime strip (same colour levels as the status page's days)."""
+
+    start: datetime
+    ok: int
+    fail: int
+    avg_ms: int | None
+    max_ms: int | None
+    outage_seconds: int
+    uptime: Decimal | None
+
+    @property
+    def level(self) -> str:
+        return UptimeDay(day=self.start.date(), ok=self.ok, fail=self.fail, outage_seconds=self.outage_seconds,
+                         uptime=self.uptime).level
+
+
+def target_hours(*, target: Target, hours: int, now: datetime | None = None) -> list[HourCell]:
+    """The last `hours` clock hours of `target` (the current, unfinished hour last), oldest first."""
+    from incidents.downtime import merge_intervals
+    from incidents.models import Outage
+
+    from .models import ProbeHourly
+
+    now = now or timezone.now()
+    current = now.replace(minute=0, second=0, microsecond=0)
+    starts = [current - timedelta(hours=i) for i in range(hours - 1, -1, -1)]
+    first = starts[0]
+    rows = {h: (ok, fail, ok_ms, mx) for h, ok, fail, ok_ms, mx in ProbeHourly.objects.filter(
+        target_id=target.pk, hour__gte=first, hour__lte=current).values_list(
+        "hour", "ok_count", "fail_count", "ok_total_ms", "ok_max_ms")}
+    since = max(first, target.created_at) if target.created_at else first
+    intervals = merge_intervals(
+        (max(s, since), min(e or now, now)) for s, e in Outage.objects.filter(
+            Q(target_id=target.pk) | Q(target__isnull=True, service_id=target.service_id))
+        .filter(started_at__lt=now).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
+        .values_list("started_at", "ended_at"))
+    cells: list[HourCell] = []
+    for h in starts:
+        h_end = min(h + timedelta(hours=1), now)
+        span = max(0, int((h_end - h).total_seconds()))
+        out_s = sum(int((min(e, h_end) - max(s, h)).total_seconds()) for s, e in intervals if s < h_end and e > h)
+        ok, fail, ok_ms, mx = rows.get(h, (0, 0, 0, 0))
+        cells.append(HourCell(start=h, ok=ok, fail=fail, avg_ms=round(ok_ms / ok) if ok else None,
+                              max_ms=mx if ok else None, outage_seconds=out_s,
+                              uptime=_uptime(ok=ok, fail=fail, outage_seconds=out_s, span_seconds=span)))
+    return cells
+
+
+def target_chart_data(*, cells: list[HourCell]) -> dict[str, Any]:
+    """What static/js/charts.js draws as the response-time line (json_script on the page): epoch
+    seconds of each hour's start, the average and the slowest successful probe (ms, null: none)."""
+    return {"t": [int(c.start.timestamp()) for c in cells], "avg": [c.avg_ms for c in cells],
+            "max": [c.max_ms for c in cells]}

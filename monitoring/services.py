@@ -27,7 +27,7 @@ from customers.selectors import user_has_role
 from slaportal.errors import DomainError, ForbiddenError
 
 from .choices import MAIL_KINDS, CheckKind, TargetState
-from .models import Mailbox, ProbeDaily, StateChange, Target
+from .models import HOURLY_KEEP_DAYS, Mailbox, ProbeDaily, ProbeHourly, StateChange, Target
 from .probes import ProbeResult, ProbeSpec, probe_many
 from .signals import mail_loop_measured
 
@@ -163,6 +163,7 @@ def probe_results_record(*, results: list[ProbeResult], now: datetime) -> dict[s
             "consecutive_failures", "first_failure_at", "next_due_at"])
         StateChange.objects.bulk_create(changes)
         _rollup(results, day=day)
+        _rollup_hourly(results, now=now)
         _loop_record(results, targets)
     for t in to_declare:
         try:
@@ -200,6 +201,36 @@ def _rollup(results: list[ProbeResult], *, day: Any) -> None:
            f"ok_total_ms = {table}.ok_total_ms + excluded.ok_total_ms")
     with connection.cursor() as cur:
         cur.execute(sql, params)
+
+
+def _rollup_hourly(results: list[ProbeResult], *, now: datetime) -> None:
+    """The hour's counts and latency per target (the target page's charts), and the rows past
+    HOURLY_KEEP_DAYS dropped (an index range on `hour`: nothing to find costs nothing)."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    agg: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for r in results:
+        a = agg[r.id]
+        a[0 if r.ok else 1] += 1
+        if r.ok:
+            a[2] += r.latency_ms
+            a[3] = max(a[3], r.latency_ms)
+    if not agg:
+        return
+    table = ProbeHourly._meta.db_table
+    values: list[str] = []
+    params: list[Any] = []
+    for tid, (ok, fail, ok_ms, ok_max) in agg.items():
+        values.append("(%s, %s, %s, %s, %s, %s)")
+        params += [tid, hour, ok, fail, ok_ms, ok_max]
+    sql = (f"INSERT INTO {table} (target_id, hour, ok_count, fail_count, ok_total_ms, ok_max_ms) VALUES "
+           f"{', '.join(values)} "
+           f"ON CONFLICT (target_id, hour) DO UPDATE SET ok_count = {table}.ok_count + excluded.ok_count, "
+           f"fail_count = {table}.fail_count + excluded.fail_count, "
+           f"ok_total_ms = {table}.ok_total_ms + excluded.ok_total_ms, "
+           f"ok_max_ms = GREATEST({table}.ok_max_ms, excluded.ok_max_ms)")
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+    ProbeHourly.objects.filter(hour__lt=hour - timedelta(days=HOURLY_KEEP_DAYS)).delete()
 
 
 def _loop_record(results: list[ProbeResult], targets: dict[int, Target]) -> None:

@@ -17,19 +17,23 @@ from customers.choices import Role
 from customers.models import Customer
 from customers.selectors import customer_list, service_list, user_customer_id, user_has_role, user_is_staff
 from slaportal.errors import DomainError
-from slaportal.ui import choice_param, form_add_domain_error, paginate, querystring_without_page
+from slaportal.paging import keyset_page
+from slaportal.ui import choice_param, form_add_domain_error, querystring_without_page
 
 from . import services
 from .choices import TargetState
 from .forms import MailboxForm, TargetForm
 from .models import Target
 from .selectors import (
+    CHART_RANGES,
     StatusBoard,
     last_result_text,
     mailbox_list,
     status_board,
     status_counts,
     status_targets,
+    target_chart_data,
+    target_hours,
     target_list,
 )
 
@@ -42,7 +46,7 @@ def _can_edit(user) -> bool:  # type: ignore[no-untyped-def]
 def target_list_view(request: HttpRequest) -> HttpResponse:
     qs = target_list(user=request.user,
                      state=choice_param(request, "state", TargetState.values, label=_("State")))
-    page = paginate(request, qs)
+    page = keyset_page(request, qs)
     for t in page.object_list:
         # The translated text the status page shows, never the probe's raw exception.
         t.last_result = last_result_text(t)
@@ -56,8 +60,12 @@ def target_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
     t = get_object_or_404(target_list(user=request.user), pk=pk)
+    chart_range = choice_param(request, "range", CHART_RANGES, label=_("Time range")) or "24h"
+    cells = target_hours(target=t, hours=CHART_RANGES[chart_range])
     return render(request, "monitoring/target_detail.html", {
         "target": t, "last_result": last_result_text(t),
+        "chart_range": chart_range, "hour_cells": cells, "chart_data": target_chart_data(cells=cells),
+        "chart_has_latency": any(c.avg_ms is not None for c in cells),
         "changes": t.state_changes.all()[:100], "daily": t.daily.all()[:31],
         "outages": t.outages.all()[:20], "can_edit": _can_edit(request.user)})
 
@@ -95,7 +103,7 @@ def target_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def mailbox_list_view(request: HttpRequest) -> HttpResponse:
     qs = mailbox_list(user=request.user)
     return render(request, "monitoring/mailbox_list.html", {
-        "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "page": keyset_page(request, qs), "qs": querystring_without_page(request),
         "can_edit": _can_edit(request.user)})
 
 
@@ -161,7 +169,7 @@ def status_scope(request: HttpRequest) -> tuple[Customer | None, str | None, lis
     qs = status_targets(user=request.user, customer_id=customer.pk if customer else None, state=state)
     if customer is None and user_is_staff(request.user):
         # All customers at once can be 10,000 targets: a page of them, the bars for that page only.
-        page = paginate(request, qs, per_page=STATUS_STAFF_PAGE_SIZE)
+        page = keyset_page(request, qs, per_page=STATUS_STAFF_PAGE_SIZE)
         return customer, state, list(page.object_list), page
     return customer, state, list(qs), None
 

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import F, Value
 from django.utils import timezone
 
+from accounts.people import person_name_expr
+
 from .choices import ClockState
 from .selectors import clock_list
 
@@ -53,7 +55,7 @@ def _clock_breaches(*, user: Any, customer_id: int | None, policy_code: str | No
     return qs.annotate(
         source=Value("clock", output_field=models.CharField()), obj_id=F("id"), at=F("breached_at"),
         code=F("policy__code"), name_zh=F("policy__name_zh"), name_en=F("policy__name_en"),
-        item=F("label"), customer_name=F("customer__name"), assignee_name=F("assignee__username"),
+        item=F("label"), customer_name=F("customer__name"), assignee_name=person_name_expr("assignee"),
         due=F("due_at"), completed=F("completed_at"), clause=F("policy__clause"),
         month=Value(None, output_field=models.DateField()),
     ).values_list(*BREACH_COLUMNS).order_by()
@@ -92,3 +94,50 @@ def overdue_period_rows(*, user: Any, customer_id: int | None = None, policy_cod
     for src in OVERDUE_SOURCES:
         rows += src(user=user, customer_id=customer_id, policy_code=policy_code, assignee_id=assignee_id)
     return rows
+
+
+def breach_chart(*, user: Any, customer_id: int | None = None, policy_code: str | None = None,
+                 months: int = 12, now: datetime | None = None) -> dict[str, Any]:
+    """Breaches per promise and month over the last `months` Asia/Shanghai months (this one
+    included), for the breach history's chart: the same rows as breach_rows (clock breaches by the
+    month they breached, monthly breaches by the month judged), counted by the database in one
+    query over their union."""
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+    from django.utils.translation import get_language
+
+    tz = ZoneInfo("Asia/Shanghai")
+    local = timezone.localtime(now or timezone.now(), tz)
+    y, m = local.year, local.month
+    ym: list[tuple[int, int]] = []
+    for _i in range(months):
+        ym.append((y, m))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    ym.reverse()
+    labels = [f"{a}-{b:02d}" for a, b in ym]
+    # A monthly breach is judged early the next month: reading from the month before the first
+    # keeps the first month's judgement, the label filter below drops the month before's.
+    py, pm = (ym[0][0] - 1, 12) if ym[0][1] == 1 else (ym[0][0], ym[0][1] - 1)
+    since = datetime(py, pm, 1, tzinfo=tz)
+    rows = breach_rows(user=user, customer_id=customer_id, policy_code=policy_code, since=since)
+    sql, params = rows.order_by().query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT b.code, MAX(b.name_zh), MAX(b.name_en), "
+            "to_char(COALESCE(b.month, (b.at AT TIME ZONE 'Asia/Shanghai')::date), 'YYYY-MM') AS ym, COUNT(*) "
+            f"FROM ({sql}) b GROUP BY b.code, ym", params)
+        counted = cur.fetchall()
+    english = (get_language() or "").startswith("en")
+    names: dict[str, str] = {}
+    per: dict[str, dict[str, int]] = {}
+    for code, zh, en, month, n in counted:
+        if month not in labels:
+            continue
+        names[code] = f"{code} {en if english else zh}"
+        per.setdefault(code, {})[month] = int(n)
+    codes = sorted(per)
+    series = [{"code": c, "name": names[c], "values": [per[c].get(lb, 0) for lb in labels]} for c in codes]
+    totals = [sum(per[c].get(lb, 0) for c in codes) for lb in labels]
+    return {"labels": labels, "series": series, "totals": totals,
+            "titles": [f"{lb}: {t}" for lb, t in zip(labels, totals, strict=True)]}
