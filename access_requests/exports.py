@@ -89,7 +89,8 @@ def visit_log_pdf(visitors: Iterable[Visitor], *, date_from: date | None, date_t
         cols = columns()
         rows = [[row[k] for k, _label in cols] for row in log_rows(visitors)]
     return render_pdf(template="reports/visit_log.html", language=language, context={
-        "rows": rows, "columns": [label for _k, label in cols], "date_from": date_from, "date_to": date_to,
+        "rows": rows, "columns": [label for _k, label in cols], "column_keys": [k for k, _label in cols],
+        "date_from": date_from, "date_to": date_to,
         "generated_at": timezone.localtime(now or timezone.now()), "font_family": font_family(),
         "provider": {"name": getattr(settings, "PROVIDER_NAME", ""),
                      "address": getattr(settings, "PROVIDER_ADDRESS", ""),

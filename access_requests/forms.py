@@ -8,8 +8,9 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
+from accounts.people import person_label
 from customers.models import Customer
 from slaportal.ui import FILTER_DATE_MAX, FILTER_DATE_MIN, FILTER_DATE_VALIDATORS
 
@@ -26,8 +27,15 @@ def _dt_field(label: Any, required: bool = True) -> forms.DateTimeField:
 
 
 class EscortChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A person who may escort (escort_candidates): '王建国（机房值班）', never a role name."""
+
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return person_label(obj)
+
+
+def _escorts() -> Any:
+    """escort_candidates() by name, with their roles for the labels."""
+    return escort_candidates().order_by("first_name", "last_name", "username").prefetch_related("groups")
 
 
 class VisitBookForm(forms.Form):
@@ -74,8 +82,24 @@ class VisitorForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
 
 
-VisitorFormSet = forms.formset_factory(VisitorForm, extra=2, min_num=1, validate_min=True, max_num=30,
-                                       validate_max=True)
+MAX_VISITORS = 20
+
+
+class BaseVisitorFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    """The visitor rows. static/js/forms.js adds rows (from empty_form) and removes them; without
+    JavaScript the two extra rows still work. More than MAX_VISITORS rows are refused."""
+
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_many_forms": ngettext_lazy("A visit can have at most %(num)d visitor.",
+                                        "A visit can have at most %(num)d visitors.", "num"),
+        "too_few_forms": ngettext_lazy("Name at least %(num)d visitor.",
+                                       "Name at least %(num)d visitors.", "num"),
+    }
+
+
+VisitorFormSet = forms.formset_factory(VisitorForm, formset=BaseVisitorFormSet, extra=2, min_num=1,
+                                       validate_min=True, max_num=MAX_VISITORS, validate_max=True)
 
 
 class ApproveForm(forms.Form):
@@ -87,7 +111,7 @@ class ApproveForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["escort"].queryset = escort_candidates()
+        self.fields["escort"].queryset = _escorts()
 
 
 class EscortForm(forms.Form):
@@ -97,7 +121,7 @@ class EscortForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["escort"].queryset = escort_candidates()
+        self.fields["escort"].queryset = _escorts()
 
 
 class ReasonForm(forms.Form):
@@ -127,6 +151,10 @@ class CheckInForm(forms.Form):
     pass_number = forms.CharField(label=_("Pass number"), max_length=40, required=False)
     id_document_confirmed = forms.BooleanField(label=_("ID document checked against the booking"),
                                                required=False)
+    # Only needed outside the booked time plus or minus the check-in window; the service says when.
+    override_reason = forms.CharField(label=_("Reason for checking in outside the booked time"),
+                                      max_length=500, required=False,
+                                      widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CheckOutForm(forms.Form):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from customers.choices import Role
 from customers.selectors import scope_for_user, user_roles
 
-from .choices import DOOR_STATES, ESCORT_BUSY_STATES, UPCOMING_STATES
+from .choices import DOOR_STATES, ESCORT_BUSY_STATES, UPCOMING_STATES, VisitState
 from .models import Room, Visit, Visitor
 
 
@@ -141,3 +141,68 @@ def visit_log(*, user: Any, date_from: date | None = None, date_to: date | None 
             .select_related("visit__customer", "visit__room__data_centre", "visit__escort")
             .defer("id_number")
             .order_by("visit__expected_entry_at", "visit_id", "id"))
+
+
+def _today_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Today in Asia/Shanghai, as [start, end) aware datetimes."""
+    today = timezone.localdate(now or timezone.now())
+    return _day_start(today), _day_start(today + timedelta(days=1))
+
+
+def _with_visitors(qs: models.QuerySet[Visit]) -> models.QuerySet[Visit]:
+    # Only the masked ID number is read on these lists.
+    return qs.prefetch_related(Prefetch("visitors", queryset=Visitor.objects.defer("id_number").order_by("id")))
+
+
+def visits_expected_today(*, user: Any, now: datetime | None = None) -> models.QuerySet[Visit]:
+    """Approved visits whose booked time [expected entry, expected exit) overlaps today and that
+    nobody has checked in yet: who is still to arrive today, soonest first."""
+    start, end = _today_bounds(now)
+    return _with_visitors(visit_list(user=user).filter(
+        state=VisitState.APPROVED, expected_entry_at__lt=end, expected_exit_at__gt=start))
+
+
+def visits_awaiting_approval(*, user: Any) -> models.QuerySet[Visit]:
+    """Requested visits waiting for a decision, the soonest entry first."""
+    return _with_visitors(visit_list(user=user).filter(state=VisitState.REQUESTED))
+
+
+def visits_inside(*, user: Any) -> models.QuerySet[Visit]:
+    """Visits with someone checked in and not yet out, whatever day they entered; longest inside
+    first."""
+    return _with_visitors(visit_list(user=user).filter(state=VisitState.CHECKED_IN)
+                          .order_by("checked_in_at", "id"))
+
+
+def door_expected_today(*, user: Any, now: datetime | None = None) -> models.QuerySet[Visit]:
+    """The door's default list: visits that can be checked in or are inside and whose booked
+    time overlaps today, plus anyone still inside from an earlier day."""
+    start, end = _today_bounds(now)
+    return _with_visitors(visit_list(user=user).filter(
+        Q(state__in=DOOR_STATES, expected_entry_at__lt=end, expected_exit_at__gt=start)
+        | Q(state=VisitState.CHECKED_IN)))
+
+
+@dataclass
+class DcStaffDashboard:
+    arrivals: list[Visit]
+    arrivals_count: int
+    pending: list[Visit]
+    pending_count: int
+    inside: list[Visit]
+    inside_count: int
+
+
+DASHBOARD_LIMIT = 50
+
+
+def dc_staff_dashboard(*, user: Any, now: datetime | None = None, limit: int = DASHBOARD_LIMIT) -> DcStaffDashboard:
+    """The data-centre staff home: today's arrivals, visits awaiting approval and who is inside
+    now, each cut at `limit` rows (with the full counts)."""
+    arrivals = visits_expected_today(user=user, now=now)
+    pending = visits_awaiting_approval(user=user)
+    inside = visits_inside(user=user)
+    return DcStaffDashboard(
+        arrivals=list(arrivals[:limit]), arrivals_count=arrivals.count(),
+        pending=list(pending[:limit]), pending_count=pending.count(),
+        inside=list(inside[:limit]), inside_count=inside.count())

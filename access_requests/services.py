@@ -46,6 +46,32 @@ def id_retention() -> timedelta:
     return timedelta(days=float(getattr(settings, "VISIT_ID_RETENTION_DAYS", 90)))
 
 
+def checkin_window() -> timedelta:
+    return timedelta(minutes=int(getattr(settings, "SLAPORTAL_CHECKIN_WINDOW_MINUTES", 120)))
+
+
+OVERRIDE_REASON_MAX_LENGTH = 500
+
+
+def checkin_window_bounds(visit: Visit) -> tuple[datetime, datetime]:
+    """The times a visitor may be checked in without an override: from the booked entry minus
+    the window (inclusive) until the booked exit plus the window (exclusive). The booked time is
+    the visit's [expected entry, expected exit); as with every deadline in the portal (SPEC,
+    "Calendars and time"), "within N" means strictly before start + N, so at exit + window
+    exactly the check-in already needs the override."""
+    w = checkin_window()
+    return visit.expected_entry_at - w, visit.expected_exit_at + w
+
+
+def checkin_inside_window(visit: Visit, at: datetime) -> bool:
+    earliest, latest = checkin_window_bounds(visit)
+    return earliest <= at < latest
+
+
+# The audit action of a check-in outside the window (label: access_requests.templatetags.visit_ui).
+CHECK_IN_OVERRIDE = "check_in_override"
+
+
 @dataclass
 class VisitorInput:
     name: str
@@ -326,13 +352,20 @@ def visit_change(*, visit_id: int, actor: Any, room: Room | None = None,
 
 
 def visitor_check_in(*, visit_id: int, visitor_id: int, actor: Any, pass_number: str,
-                     id_document_confirmed: bool, now: datetime | None = None) -> Visitor:
+                     id_document_confirmed: bool, override_reason: str = "",
+                     now: datetime | None = None) -> Visitor:
     """Security at the door lets one listed visitor in: the provider-issued pass number is
     recorded and the ID document was checked against the booking. The first visitor in moves
-    the visit to checked in. Someone not on the booking is never let in."""
+    the visit to checked in. Someone not on the booking is never let in. A check-in outside the
+    booked time plus or minus the check-in window is refused unless security gives the reason
+    for letting them in anyway; the override and its reason go into the visit's audit trail."""
     _require_security(actor)
     now = now or timezone.now()
+    override_reason = (override_reason or "").strip()
     errors: dict[str, list[str]] = {}
+    if len(override_reason) > OVERRIDE_REASON_MAX_LENGTH:
+        errors["override_reason"] = [_("Keep the reason under %(n)s characters.")
+                                     % {"n": OVERRIDE_REASON_MAX_LENGTH}]
     if not pass_number.strip():
         errors["pass_number"] = [_("Enter the number of the pass the provider issued.")]
     if not id_document_confirmed:
@@ -349,17 +382,40 @@ def visitor_check_in(*, visit_id: int, visitor_id: int, actor: Any, pass_number:
             raise ConflictError(_("%(name)s is already checked in.") % {"name": visitor.name})
         if not visitor.id_number:
             raise ConflictError(_("The ID number of %(name)s is no longer on record.") % {"name": visitor.name})
+        outside = not checkin_inside_window(v, now)
+        if outside and not override_reason and "override_reason" not in errors:
+            earliest, latest = checkin_window_bounds(v)
+            msg = _("%(now)s is outside the booked time %(start)s – %(end)s plus or minus %(minutes)s "
+                    "minutes (check-in from %(earliest)s, before %(latest)s). To let the visitor in anyway, "
+                    "give the reason for the override.") % {
+                "now": _local(now), "start": _local(v.expected_entry_at), "end": _local(v.expected_exit_at),
+                "minutes": int(checkin_window().total_seconds() // 60),
+                "earliest": _local(earliest), "latest": _local(latest)}
+            errors["override_reason"] = [_("Required outside the booked time: say why the visitor is let in.")]
+            raise DomainError(msg, field_errors=errors, code="outside_window")
         if errors:
             raise DomainError(_("Please correct the errors below."), field_errors=errors)
         visitor.pass_number = pass_number.strip()
         visitor.entered_at = now
         visitor.id_checked_by = _actor(actor)
         visitor.save(update_fields=["pass_number", "entered_at", "id_checked_by"])
+        if outside:
+            earliest, latest = checkin_window_bounds(v)
+            audit_record(obj=v, action=CHECK_IN_OVERRIDE, actor=actor, now=now, reason=override_reason,
+                         data={"visitor": visitor.pk, "name": visitor.name,
+                               "window_minutes": int(checkin_window().total_seconds() // 60),
+                               "earliest": earliest.isoformat(), "latest": latest.isoformat(),
+                               "side": "early" if now < earliest else "late"})
         if v.state == S.APPROVED:
-            _move(v, "check_in", actor=actor, now=now, data={"visitor": visitor.pk})
+            _move(v, "check_in", actor=actor, now=now, data={"visitor": visitor.pk, "override": outside})
         audit_record(obj=v, action="visitor_in", actor=actor, now=now,
-                     data={"visitor": visitor.pk, "name": visitor.name, "pass_number": visitor.pass_number})
+                     data={"visitor": visitor.pk, "name": visitor.name, "pass_number": visitor.pass_number,
+                           "override": outside})
     return visitor
+
+
+def _local(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
 
 
 def visitor_check_out(*, visit_id: int, actor: Any, visitor_id: int | None = None,

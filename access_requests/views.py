@@ -23,7 +23,8 @@ from customers.choices import Role
 from customers.selectors import user_customer_id, user_has_role, user_is_staff
 from slaportal.downloads import bytes_download
 from slaportal.errors import ConflictError, DomainError
-from slaportal.ui import filter_values, form_add_domain_error, paginate, querystring_without_page
+from slaportal.paging import keyset_page
+from slaportal.ui import filter_values, form_add_domain_error, querystring_without_page
 
 from . import services
 from .choices import CANCELLABLE_STATES, DOOR_STATES, VisitState
@@ -44,6 +45,7 @@ from .forms import (
 )
 from .models import Visit
 from .selectors import (
+    door_expected_today,
     door_lookup,
     is_security,
     may_see_full_id,
@@ -90,7 +92,7 @@ def visit_list_view(request: HttpRequest) -> HttpResponse:
         # By default: what is still to come or inside, soonest first.
         qs = qs.filter(state__in=(S.REQUESTED, S.APPROVED, S.CHECKED_IN))
     return render(request, "access_requests/visit_list.html", {
-        "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "form": form, "page": keyset_page(request, qs), "qs": querystring_without_page(request),
         "can_book": not user_is_staff(request.user) or request.user.has_perm("access_requests.add_visit"),
         "is_security": is_security(request.user), "is_staff_user": user_is_staff(request.user),
     })
@@ -133,8 +135,10 @@ def _detail(request: HttpRequest, visit: Visit, *, forms: dict[str, Any] | None 
     initial_change = {"room": visit.room_id,
                       "expected_entry_at": timezone.localtime(visit.expected_entry_at),
                       "expected_exit_at": timezone.localtime(visit.expected_exit_at)}
+    audit = list(audit_for(visit))
     ctx: dict[str, Any] = {
-        "visit": visit, "visitors": visit.visitors.all(), "audit": audit_for(visit),
+        "visit": visit, "visitors": visit.visitors.all(), "audit": audit,
+        "checkin_overrides": [e for e in audit if e.action == services.CHECK_IN_OVERRIDE],
         "can_decide": approver and visit.state == S.REQUESTED,
         "can_assign": approver and visit.state == S.APPROVED,
         "can_change": (approver and visit.state in CANCELLABLE_STATES) or (own and visit.state == S.REQUESTED),
@@ -244,7 +248,8 @@ def _require_security(user: Any) -> None:
 
 @login_required
 def door_view(request: HttpRequest) -> HttpResponse:
-    """Security looks a visit up by booking number or visitor name."""
+    """Security looks a visit up by booking number or visitor name; without a search the page
+    lists today's expected visitors (and anyone still inside)."""
     _require_security(request.user)
     form = DoorLookupForm(request.GET or None)
     results = None
@@ -253,16 +258,21 @@ def door_view(request: HttpRequest) -> HttpResponse:
         results = list(door_lookup(user=request.user, q=q)[:50])
         if len(results) == 1:
             return redirect("access_requests:door_visit", results[0].pk)
-    return render(request, "access_requests/door.html", {"form": form, "results": results})
+    today = None if q else list(door_expected_today(user=request.user)[:200])
+    return render(request, "access_requests/door.html", {"form": form, "results": results, "today": today})
 
 
 def _door_page(request: HttpRequest, visit: Visit, *, errors: dict[int, CheckInForm] | None = None,
                status: int = 200) -> HttpResponse:
     errors = errors or {}
     rows = [(p, errors.get(p.pk) or CheckInForm(initial={"visitor": p.pk})) for p in visit.visitors.all()]
+    earliest, latest = services.checkin_window_bounds(visit)
     return render(request, "access_requests/door_visit.html", {
         "visit": visit, "rows": rows, "show_full_id": may_see_full_id(request.user, visit),
-        "can_check_out": visit.state == S.CHECKED_IN}, status=status)
+        "can_check_out": visit.state == S.CHECKED_IN,
+        "outside_window": not services.checkin_inside_window(visit, timezone.now()),
+        "window_earliest": earliest, "window_latest": latest,
+        "window_minutes": int(services.checkin_window().total_seconds() // 60)}, status=status)
 
 
 @login_required
@@ -280,12 +290,15 @@ def door_check_in(request: HttpRequest, pk: int) -> HttpResponse:
     _require_security(request.user)
     form = CheckInForm(request.POST)
     if not form.is_valid():
-        raise Http404  # a tampered form: no visitor id
+        if "visitor" in form.errors:
+            raise Http404  # a tampered form: no visitor id
+        return _door_page(request, visit, errors={form.cleaned_data["visitor"]: form}, status=400)
     d = form.cleaned_data
     try:
         person = services.visitor_check_in(visit_id=visit.pk, visitor_id=d["visitor"], actor=request.user,
                                            pass_number=d["pass_number"],
-                                           id_document_confirmed=d["id_document_confirmed"])
+                                           id_document_confirmed=d["id_document_confirmed"],
+                                           override_reason=d["override_reason"])
     except DomainError as e:
         if e.code == "not_listed" or isinstance(e, ConflictError):
             messages.error(request, str(e.message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,17 @@ class Bucket(models.TextChoices):
 def clock_list(*, user: Any) -> models.QuerySet[Clock]:
     return scope_for_user(
         Clock.objects.select_related("policy", "customer", "assignee", "content_type"), user)
+
+
+# The most clocks one live refresh may ask about (a page shows at most a few pages' worth).
+LIVE_MAX_IDS = 200
+
+
+def clock_live_list(*, user: Any, ids: list[int]) -> models.QuerySet[Clock]:
+    """The few fields a live page refreshes, of those of `ids` the user may see (one query; an
+    id outside the user's scope is simply absent)."""
+    return clock_list(user=user).select_related(None).filter(pk__in=ids[:LIVE_MAX_IDS]).only(
+        "id", "state", "due_at", "warn_at", "warned_at", "paused_at", "customer_id").order_by("id")
 
 
 def overdue_review(
@@ -107,3 +119,112 @@ def clocks_next_event_at() -> datetime | None:
             .values_list("warn_at", flat=True).first())
     times = [t for t in (due, warn) if t is not None]
     return min(times) if times else None
+
+
+# --- work queues on the home pages ------------------------------------------------------------
+
+class QueueGroup(models.TextChoices):
+    """The three groups of a work queue: breached and still owed (or past due and not yet swept),
+    inside the warning window, and running on time."""
+
+    BREACHED = "breached"
+    AT_RISK = "at_risk"
+    RUNNING = "running"
+
+
+QUEUE_LIMIT = 20  # per group on the home page; the "see all" link lists the rest
+
+
+@dataclass
+class QueueRow:
+    clock: Clock
+    item_url: str
+
+
+@dataclass
+class WorkQueue:
+    """One person's (or one customer's) clocks by group, each group oldest deadline first and cut
+    at `limit` rows; `counts` are the full numbers."""
+
+    groups: dict[str, list[QueueRow]]
+    counts: dict[str, int]
+    limit: int = QUEUE_LIMIT
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _queue_groups(now: datetime) -> dict[str, Q]:
+    """Each group as a filter the (state, due_at) and (state, warn_at) indexes serve."""
+    open_ = Q(state__in=[ClockState.RUNNING, ClockState.PAUSED])
+    return {
+        QueueGroup.BREACHED: Q(state=ClockState.BREACHED, completed_at__isnull=True) | (open_ & Q(due_at__lte=now)),
+        QueueGroup.AT_RISK: open_ & Q(due_at__gt=now, warn_at__lte=now),
+        QueueGroup.RUNNING: open_ & Q(due_at__gt=now, warn_at__gt=now),
+    }
+
+
+def _work_queue(qs: models.QuerySet[Clock], *, now: datetime, limit: int) -> WorkQueue:
+    """A fixed number of queries whatever the number of clocks: the three counts in one query,
+    then one bounded query per group that has rows. Clocks that still ask for work: running or
+    paused, or breached and not yet fulfilled (as on the overdue review: a late report is still
+    owed)."""
+    groups_q = _queue_groups(now)
+    counts = qs.aggregate(**{g: models.Count("id", filter=cond) for g, cond in groups_q.items()})
+    groups: dict[str, list[QueueRow]] = {}
+    for g, cond in groups_q.items():
+        rows = qs.filter(cond).order_by("due_at", "id")[:limit] if counts[g] else []
+        groups[g] = [QueueRow(clock=c, item_url=clock_item_url(c)) for c in rows]
+    return WorkQueue(groups=groups, counts={g: int(n or 0) for g, n in counts.items()}, limit=limit)
+
+
+def my_work_queue(*, user: Any, now: datetime | None = None, limit: int = QUEUE_LIMIT) -> WorkQueue:
+    """A staff member's queue across every workflow: the clocks assigned to them, and the clocks
+    nobody is assigned to of customers whose services name them as specialist or engineer (an
+    unassigned spam case or service request of "my" customer is mine to pick up)."""
+    from customers.models import Service
+
+    mine = Service.objects.filter(Q(specialist=user) | Q(engineer=user)).values("customer_id")
+    qs = clock_list(user=user).filter(Q(assignee=user) | Q(assignee__isnull=True, customer_id__in=mine))
+    return _work_queue(qs, now=now or timezone.now(), limit=limit)
+
+
+def customer_work_queue(*, user: Any, now: datetime | None = None, limit: int = QUEUE_LIMIT) -> WorkQueue:
+    """What a customer user sees running for their organisation, breached ones included (scoped
+    by clock_list: another customer's clocks are never there)."""
+    return _work_queue(clock_list(user=user), now=now or timezone.now(), limit=limit)
+
+
+# The page of the item a clock is about, by the subject's app label and model; the item's own
+# page is where the work is done. A subject of any other kind falls back to the clock's page.
+_ITEM_PAGES: dict[tuple[str, str], str] = {
+    ("complaints", "complaint"): "complaints:detail",
+    ("incidents", "incident"): "incidents:detail",
+    ("operations", "operationrequest"): "operations:detail",
+    ("access_requests", "visit"): "access_requests:detail",
+    ("servicedesk", "servicerequest"): "servicedesk:detail",
+    ("orders", "installationorder"): "orders:detail",
+    ("orders", "provisioningorder"): "orders:provisioning_detail",
+    ("abuse", "spamcase"): "abuse:detail",
+}
+
+
+def clock_item_url(clock: Clock) -> str:
+    """The URL of the item (complaint, operation, incident …) the clock is about, without
+    loading it: the content type is already joined and the detail pages take the subject's pk.
+    ISC lists go to their list page, services and contracts to their customer."""
+    from django.urls import NoReverseMatch, reverse
+
+    ct = clock.content_type
+    key = (ct.app_label, ct.model)
+    try:
+        if key in _ITEM_PAGES:
+            return reverse(_ITEM_PAGES[key], args=[clock.object_id])
+        if key == ("abuse", "iscpublication"):
+            return reverse("abuse:publications")
+        if ct.app_label == "customers" and clock.customer_id:
+            return reverse("customers:detail", args=[clock.customer_id])
+    except NoReverseMatch:
+        pass
+    return reverse("sla:clock_detail", args=[clock.pk])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,9 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+if TYPE_CHECKING:
+    from sla.selectors import WorkQueue
 
 
 def _database() -> dict[str, object]:
@@ -99,43 +103,83 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if healthy else 503)
 
 
+def _queue_sections(queue: WorkQueue, *, user_id: int) -> list[dict[str, object]]:
+    """The three groups of a work queue as the home page shows them, with a link to the full
+    filtered list when a group has more rows than the page shows."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from sla.selectors import QueueGroup
+
+    overdue = reverse("sla:overdue")
+    meta = {
+        QueueGroup.BREACHED: (_("Breached, not yet fulfilled"), "bad", f"{overdue}?bucket=overdue&assignee={user_id}"),
+        QueueGroup.AT_RISK: (_("At risk"), "warn", f"{overdue}?bucket=warning&assignee={user_id}"),
+        QueueGroup.RUNNING: (_("Running on time"), "ok", reverse("sla:clock_list")),
+    }
+    out: list[dict[str, object]] = []
+    for key, (label, tone, more_url) in meta.items():
+        rows = queue.groups[key]
+        out.append({"key": str(key), "label": label, "tone": tone, "rows": rows, "count": queue.counts[key],
+                    "more_url": more_url if queue.counts[key] > len(rows) else ""})
+    return out
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """One home page per role: managers see what is overdue and what awaits their decision,
-    specialists and engineers their own clocks and customers, a customer user their organisation."""
+    specialists and engineers their work queue (breached, at risk, running: oldest deadline first,
+    linking to each item) and customers, data-centre staff today's visits, a customer user their
+    organisation with its open and breached clocks."""
     from credits.choices import CreditState
     from credits.selectors import credit_list
     from customers.choices import Role
     from customers.selectors import customer_list, user_customer_id, user_has_role
-    from sla.choices import OPEN_CLOCK_STATES
-    from sla.selectors import Bucket, breach_history, clock_list, overdue_review
+    from sla.selectors import (
+        Bucket,
+        QueueGroup,
+        breach_history,
+        customer_work_queue,
+        my_work_queue,
+        overdue_review,
+    )
 
     user = request.user
     if user_has_role(user, Role.MANAGER):
         counts = dict(overdue_review(user=user).order_by().values_list("bucket").annotate(n=Count("id")))
         pending = credit_list(user=user).filter(state=CreditState.PROPOSED)
+        queue = my_work_queue(user=user)
         return render(request, "home/manager.html", {
             "overdue_count": counts.get(Bucket.OVERDUE, 0),
             "warning_count": counts.get(Bucket.WARNING, 0),
             "pending_credits": pending[:10],
             "pending_credit_count": pending.count(),
             "recent_breaches": breach_history(user=user)[:10],
+            "queue": queue, "queue_sections": _queue_sections(queue, user_id=user.pk),
         })
     if user_has_role(user, Role.SPECIALIST, Role.ENGINEER):
-        mine = clock_list(user=user).filter(assignee=user, state__in=OPEN_CLOCK_STATES).order_by("due_at")
+        queue = my_work_queue(user=user)
         customers = customer_list(user=user).filter(
             Q(services__specialist=user) | Q(services__engineer=user)).distinct()
         return render(request, "home/staff.html", {
-            "my_clocks": mine[:50], "my_clock_count": mine.count(), "my_customers": customers,
+            "queue": queue, "queue_sections": _queue_sections(queue, user_id=user.pk),
+            "my_customers": customers,
         })
     if user_has_role(user, Role.DC_STAFF):
-        return render(request, "home/dc_staff.html", {})
+        from access_requests.selectors import dc_staff_dashboard
+
+        queue = my_work_queue(user=user)
+        return render(request, "home/dc_staff.html", {
+            "dash": dc_staff_dashboard(user=user),
+            "queue": queue, "queue_sections": _queue_sections(queue, user_id=user.pk),
+        })
     if user_customer_id(user) is not None:
         from customers.views import customer_sections
 
         ctx = customer_sections(user, customer_list(user=user).get())
-        ctx["open_clocks"] = (clock_list(user=user).filter(state__in=OPEN_CLOCK_STATES)
-                              .order_by("due_at")[:50])
+        # Breached clocks whose obligation is still owed stay on the customer's home too.
+        cq = customer_work_queue(user=user)
+        ctx["open_clocks"] = [r.clock for g in QueueGroup.values for r in cq.groups[g]]
         ctx["credits"] = credit_list(user=user)[:20]
         return render(request, "home/customer.html", ctx)
     return render(request, "home/no_role.html", {})

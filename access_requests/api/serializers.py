@@ -162,6 +162,10 @@ class CheckInInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     visitor = serializers.IntegerField(help_text="A visitor id of this visit; anyone else is refused.")
     pass_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     id_document_confirmed = serializers.BooleanField(required=False, default=False)
+    override_reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="Required when the check-in is outside the booked time plus or minus "
+                  "SLAPORTAL_CHECKIN_WINDOW_MINUTES: why the visitor is let in anyway (audited).")
 
 
 class CheckOutInputSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -257,7 +257,8 @@ class VisitCheckInApi(_SecurityMixin, generics.GenericAPIView):  # type: ignore[
         data = _valid(CheckInInputSerializer, request)
         person = services.visitor_check_in(visit_id=visit.pk, visitor_id=data["visitor"], actor=request.user,
                                            pass_number=data["pass_number"],
-                                           id_document_confirmed=data["id_document_confirmed"])
+                                           id_document_confirmed=data["id_document_confirmed"],
+                                           override_reason=data["override_reason"])
         return Response(VisitorOutputSerializer(person).data)
 
 

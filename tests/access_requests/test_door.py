@@ -4,6 +4,7 @@ overstays and visits never checked out are flagged to staff."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from access_requests.choices import VisitState
@@ -126,6 +127,13 @@ def test_door_lookup_by_number_and_visitor_name(approved, visit, dc_staff, manag
 
 
 def test_door_page_flow(approved, dc_staff, client):
+    # At the door at the booked entry time (inside the check-in window; tests/access_requests/
+    # test_checkin_window.py covers check-in outside it).
+    with time_machine.travel(ENTRY, tick=False):
+        _door_page_flow(approved, dc_staff, client)
+
+
+def _door_page_flow(approved, dc_staff, client):
     client.force_login(dc_staff)
     r = client.get("/visits/door/", {"q": approved.number})
     assert r.status_code == 302 and r["Location"].endswith(f"/visits/{approved.pk}/door/")
