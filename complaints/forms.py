@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.people import ContactChoiceField, PersonChoiceField, check_contact_customer
 from customers.choices import Language, Role
 from customers.selectors import contact_list, customer_list, staff_users_with_role
 
@@ -93,8 +94,8 @@ class StaffComplaintForm(_ComplaintFields):
         label=_("Received at"), required=False, input_formats=DATETIME_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Asia/Shanghai time; leave blank for now."))
-    complainant_contact = forms.ModelChoiceField(
-        label=_("Complainant (authorized contact)"), queryset=None, required=False,
+    complainant_contact = ContactChoiceField(
+        label=_("Complainant (authorized contact)"), queryset=None, required=False, filter_by="customer",
         help_text=_("Or leave empty and give the complainant's name below."))
     complainant_name = forms.CharField(label=_("Complainant"), max_length=120, required=False)
     complainant_email = forms.EmailField(label=_("Complainant e-mail"), required=False)
@@ -102,7 +103,7 @@ class StaffComplaintForm(_ComplaintFields):
     complainant_language = forms.ChoiceField(
         label=_("Complainant language"), required=False, choices=[("", _("As the contact or customer")),
                                                                   *Language.choices])
-    specialist = forms.ModelChoiceField(label=_("Handling specialist"), queryset=None, required=False,
+    specialist = PersonChoiceField(label=_("Handling specialist"), queryset=None, required=False,
                                         help_text=_("Defaults to the customer's specialist."))
 
     field_order = ["customer", "channel", "received_at", "complainant_contact", "complainant_name",
@@ -114,9 +115,13 @@ class StaffComplaintForm(_ComplaintFields):
         self.fields["customer"].queryset = customer_list(user=user).order_by("name")
         self.fields["complainant_contact"].queryset = (
             contact_list(user=user).filter(active=True).order_by("customer__name", "priority"))
-        self.fields["complainant_contact"].label_from_instance = (
-            lambda c: f"{c.customer.name} · {c.name}")
-        self.fields["specialist"].queryset = staff_users_with_role(Role.SPECIALIST).order_by("username")
+        self.fields["specialist"].queryset = staff_users_with_role(Role.SPECIALIST).order_by(
+            "first_name", "last_name", "username")
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        check_contact_customer(self, "complainant_contact", d.get("customer"))
+        return d
 
     def service_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data

@@ -8,6 +8,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.people import (
+    ContactChoiceField,
+    CustomerObjectChoiceField,
+    PersonChoiceField,
+    check_contact_customer,
+)
 from customers.choices import Role
 from customers.models import AuthorizedContact
 from customers.selectors import contact_list, service_list, user_is_staff
@@ -22,23 +28,37 @@ class OperationFilterForm(forms.Form):
 
 
 class OperationForm(forms.Form):
-    service = forms.ModelChoiceField(label=_("Service / device"), queryset=None)
-    requested_by = forms.ModelChoiceField(label=_("Requested by (authorized contact)"), queryset=None)
+    service = CustomerObjectChoiceField(label=_("Service / device"), queryset=None)
+    requested_by = ContactChoiceField(label=_("Requested by (authorized contact)"), queryset=None,
+                                      filter_by="service")
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("What is to be done"), widget=forms.Textarea(attrs={"rows": 5}))
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
-    engineer = forms.ModelChoiceField(label=_("Engineer"), queryset=None, required=False,
+    engineer = PersonChoiceField(label=_("Engineer"), queryset=None, required=False,
                                       help_text=_("Leave empty for the service's engineer."))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = service_list(user=user).filter(active=True)
-        self.fields["requested_by"].queryset = contact_list(user=user).filter(active=True)
-        if user_is_staff(user):
+        staff = user_is_staff(user)
+        self.fields["service"].queryset = service_list(user=user).filter(active=True).select_related(
+            "customer").order_by("customer__name", "name")
+        self.fields["requested_by"].queryset = contact_list(user=user).filter(active=True).order_by(
+            "customer__name", "priority", "name")
+        if staff:
+            self.fields["service"].label_from_instance = lambda s: f"{s.name}（{s.customer.name}）"
             self.fields["engineer"].queryset = get_user_model().objects.filter(
-                groups__name=Role.ENGINEER, is_active=True).distinct()
+                groups__name=Role.ENGINEER, is_active=True).distinct().order_by(
+                "first_name", "last_name", "username")
         else:
+            # A customer user sees only their own contacts: the customer need not be repeated.
+            self.fields["requested_by"].label_from_instance = lambda c: c.name
             del self.fields["engineer"]
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        service = d.get("service")
+        check_contact_customer(self, "requested_by", service.customer if service else None)
+        return d
 
 
 def _contacts(op: OperationRequest) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.people import ContactChoiceField, CustomerTaggedSelect, check_contact_customer
 from complaints.forms import MultipleFileField
 from customers.selectors import contact_list, customer_list, service_list
 from operations.models import OperationRequest
@@ -45,8 +46,12 @@ class StaffRequestForm(CustomerRequestForm):
     """Staff log a request that came by phone (or an e-mail typed in)."""
 
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=None)
+    service = forms.ModelChoiceField(label=_("Service"), queryset=None, required=False,
+                                     empty_label=_("Not about one service"),
+                                     widget=CustomerTaggedSelect(filter_by="customer"))
     channel = forms.ChoiceField(label=_("Received by"), choices=STAFF_CHANNELS, initial=RequestChannel.PHONE)
-    contact = forms.ModelChoiceField(label=_("Caller (authorized contact)"), queryset=None, required=False)
+    contact = ContactChoiceField(label=_("Caller (authorized contact)"), queryset=None, required=False,
+                                 filter_by="customer")
     requester_name = forms.CharField(label=_("Requester"), max_length=120, required=False)
     requester_email = forms.EmailField(label=_("Requester e-mail"), required=False)
 
@@ -56,9 +61,16 @@ class StaffRequestForm(CustomerRequestForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         self.fields["customer"].queryset = customer_list(user=user).order_by("name")
-        self.fields["contact"].queryset = contact_list(user=user).filter(active=True)
-        self.fields["contact"].label_from_instance = lambda c: f"{c.customer.name} · {c.name}"
-        self.fields["service"].label_from_instance = lambda s: f"{s.customer.name} · {s.name}"
+        self.fields["contact"].queryset = contact_list(user=user).filter(active=True).order_by(
+            "customer__name", "priority", "name")
+        self.fields["service"].queryset = self.fields["service"].queryset.select_related(
+            "customer").order_by("customer__name", "name")
+        self.fields["service"].label_from_instance = lambda s: f"{s.name}（{s.customer.name}）"
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        check_contact_customer(self, "contact", d.get("customer"))
+        return d
 
     def service_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data

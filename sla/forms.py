@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.people import PersonChoiceField
 from customers.choices import Role
 from customers.selectors import customer_list
 
@@ -19,8 +20,8 @@ from .selectors import Bucket
 class OverdueFilterForm(forms.Form):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=None, required=False,
                                       empty_label=_("All customers"))
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=None, required=False,
-                                      empty_label=_("Everyone"))
+    assignee = PersonChoiceField(label=_("Assignee"), queryset=None, required=False,
+                                 empty_label=_("Everyone"))
     policy = forms.ChoiceField(label=_("Promise"), required=False)
     bucket = forms.ChoiceField(label=_("Show"), required=False, choices=[
         ("", _("Overdue and warning")), (Bucket.OVERDUE, _("Overdue")),

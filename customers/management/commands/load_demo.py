@@ -39,6 +39,13 @@ LOGINS: list[tuple[str, str, str]] = [
     ("jinlong", "customer:demo-jinlong", "客户 金龙国际贸易有限公司"),
 ]
 
+# The demo people's full names: the portal shows people by full name, never by login (issue 14).
+# A Chinese name is written whole in first_name (get_full_name() puts first_name first).
+DEMO_FULL_NAMES: dict[str, str] = {
+    "admin": "赵立新", "manager": "王建国", "specialist": "李静", "engineer": "周涛",
+    "dcstaff": "刘强", "huaxia": "陈晓华", "jinlong": "林志明",
+}
+
 CUSTOMERS: list[dict[str, Any]] = [
     {
         "code": "demo-huaxia", "name": "华夏数据科技有限公司", "address": "北京市海淀区中关村大街 1 号",
@@ -190,11 +197,13 @@ def _users(created: dict[str, int]) -> dict[str, Any]:
     for username, role, label in LOGINS:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, email=f"{username}@slaportal.example",
-                        first_name=label.split(" ", 1)[0])
+            user = User(username=username, email=f"{username}@slaportal.example")
             # The password is set once: a demo user who changed it keeps the new one.
             user.set_password(DEMO_PASSWORD)
             _bump(created, "users")
+        if not user.first_name or user.first_name == label.split(" ", 1)[0]:
+            # New, or still named by the role word an earlier load gave: give the person's name.
+            user.first_name, user.last_name = DEMO_FULL_NAMES.get(username, ""), ""
         is_staff_role = not role.startswith("customer:")
         user.is_staff = is_staff_role  # staff roles use the admin, with their group's permissions
         user.is_superuser = role == "admin"
