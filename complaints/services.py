@@ -21,6 +21,7 @@ from customers.selectors import user_customer_id, user_has_role, user_is_staff
 from notifications.services import Message, as_attachment, notifications_enqueue
 from reports.choices import ReportKind
 from reports.models import WrittenReport
+from reports.selectors import report_preview_html
 from reports.services import report_issue, reports_for
 from sla.services import clock_cancel_for, clock_meet_for, clock_start
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
@@ -267,15 +268,8 @@ def complaint_report_issue(
     `corrects` makes it a new version of an earlier report instead of a new report."""
     _require_staff(actor)
     now = now or timezone.now()
-    errors = {}
-    if not findings.strip():
-        errors["findings"] = [_("Required.")]
-    if not actions_taken.strip():
-        errors["actions_taken"] = [_("Required.")]
-    if errors:
-        raise DomainError(_("Please correct the errors below."), field_errors=errors)
-    content = {"findings": findings, "actions_taken": actions_taken, "next_steps": next_steps,
-               "expected_resolution": expected_resolution}
+    content = _report_content(findings=findings, actions_taken=actions_taken, next_steps=next_steps,
+                              expected_resolution=expected_resolution)
     with transaction.atomic():
         c = _locked(complaint_id)
         if c.state not in REPORTABLE_STATES:
@@ -299,6 +293,43 @@ def complaint_report_issue(
                      data={"report": report.number, "sha256": report.sha256, "version": report.version})
         _send_report(complaint=c, report=report, now=now)
     return report
+
+
+def complaint_report_preview(
+    *, complaint_id: int, actor: Any, findings: str, actions_taken: str, next_steps: str = "",
+    expected_resolution: str = "", corrects: WrittenReport | None = None, now: datetime | None = None,
+) -> str:
+    """The report `complaint_report_issue` would issue with these fields, as an HTML fragment for
+    the issuing page. Checks what issuing checks, and writes nothing: no report, no file, no
+    state change, no audit row, no e-mail."""
+    _require_staff(actor)
+    content = _report_content(findings=findings, actions_taken=actions_taken, next_steps=next_steps,
+                              expected_resolution=expected_resolution)
+    c = Complaint.objects.select_related("customer", "specialist").get(pk=complaint_id)
+    if c.state not in REPORTABLE_STATES:
+        raise ConflictError(_("A complaint that is %(state)s takes no report.")
+                            % {"state": c.get_state_display()})
+    if corrects is not None and (corrects.object_id != c.pk):
+        raise ConflictError(_("That report belongs to another complaint."))
+    language = Language.EN if c.complainant_language == Language.EN else Language.ZH
+    return report_preview_html(
+        subject=c, customer=c.customer, kind=ReportKind.COMPLAINT, number_prefix=c.number or str(c.pk),
+        content=content, template="reports/complaint_report.html", language=language,
+        context=_report_context(c, bilingual=language == Language.EN), actor=actor,
+        supersedes=corrects, now=now)
+
+
+def _report_content(*, findings: str, actions_taken: str, next_steps: str,
+                    expected_resolution: str) -> dict[str, str]:
+    errors = {}
+    if not findings.strip():
+        errors["findings"] = [_("Required.")]
+    if not actions_taken.strip():
+        errors["actions_taken"] = [_("Required.")]
+    if errors:
+        raise DomainError(_("Please correct the errors below."), field_errors=errors)
+    return {"findings": findings, "actions_taken": actions_taken, "next_steps": next_steps,
+            "expected_resolution": expected_resolution}
 
 
 def _report_context(c: Complaint, *, bilingual: bool) -> dict[str, Any]:

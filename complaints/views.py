@@ -215,9 +215,26 @@ def _report_page(request: HttpRequest, pk: int, corrects_pk: int | None) -> Http
         corrects = get_object_or_404(services.complaint_reports(complaint), pk=corrects_pk)
     if not user_is_staff(request.user):
         raise PermissionDenied
+    preview_html = ""
     if request.method == "POST":
         form = ReportForm(request.POST)
-        if form.is_valid():
+        # An issued report is immutable, so the page shows it first (action=preview, writes
+        # nothing); "edit" goes back to the form with the fields kept; "issue" (the confirm
+        # button, or a client that posts no action) issues it as before.
+        action = request.POST.get("action") or "issue"
+        if action == "preview" and form.is_valid():
+            try:
+                preview_html = services.complaint_report_preview(
+                    complaint_id=complaint.pk, actor=request.user, corrects=corrects,
+                    **form.cleaned_data)
+            except ForbiddenError:
+                raise PermissionDenied
+            except ConflictError as e:
+                messages.error(request, str(e.message))
+                return redirect("complaints:detail", complaint.pk)
+            except DomainError as e:
+                form_add_domain_error(form, e)
+        elif action in ("issue", "confirm") and form.is_valid():
             try:
                 report = services.complaint_report_issue(
                     complaint_id=complaint.pk, actor=request.user, corrects=corrects,
@@ -236,7 +253,8 @@ def _report_page(request: HttpRequest, pk: int, corrects_pk: int | None) -> Http
     else:
         form = ReportForm(initial=dict(corrects.content) if corrects else None)
     return render(request, "complaints/report_form.html",
-                  {"complaint": complaint, "form": form, "corrects": corrects},
+                  {"complaint": complaint, "form": form, "corrects": corrects,
+                   "preview_html": preview_html},
                   status=400 if form.errors else 200)
 
 

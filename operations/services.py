@@ -24,6 +24,7 @@ from customers.selectors import staff_users_with_role, user_customer_id, user_ha
 from notifications.services import Message, as_attachment, notifications_enqueue
 from reports.choices import ReportKind
 from reports.models import WrittenReport
+from reports.selectors import report_preview_html
 from reports.services import report_issue
 from sla.services import clock_cancel_for, clock_meet_for, clock_open_for, clock_start
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
@@ -712,6 +713,30 @@ def operation_report_issue(*, operation_id: int, actor: Any, remarks: str = "",
                 attachments=[as_attachment(name=report.filename, path=report.file.name or "",
                                            mimetype="application/pdf")])
     return report
+
+
+def operation_report_preview(*, operation_id: int, actor: Any, remarks: str = "",
+                             corrects: WrittenReport | None = None,
+                             now: datetime | None = None) -> str:
+    """The report `operation_report_issue` would issue, as an HTML fragment for the issuing page.
+    Checks what issuing checks, and writes nothing: no report, no state change, no audit row,
+    no message to the contact."""
+    _require_operator(actor)
+    from complaints.services import provider_header
+
+    op = OperationRequest.objects.select_related("customer", "service", "requested_by", "engineer").get(
+        pk=operation_id)
+    if corrects is None and op.state != S.FINISHED:
+        raise ConflictError(_("The report is issued once the operation is finished."))
+    if corrects is not None and (corrects.object_id != op.pk or corrects.kind != ReportKind.OPERATION):
+        raise ConflictError(_("That report belongs to another operation."))
+    language = Language.EN if op.requested_by.language == Language.EN else Language.ZH
+    return report_preview_html(
+        subject=op, customer=op.customer, kind=ReportKind.OPERATION,
+        number_prefix=op.number or str(op.pk), content=operation_report_content(op, remarks=remarks),
+        template="reports/operation_report.html", language=language,
+        context={"provider": provider_header(), "bilingual": language == Language.EN},
+        actor=actor, supersedes=corrects, now=now)
 
 
 def operation_close(*, operation_id: int, actor: Any, reason: str = "",

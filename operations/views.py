@@ -23,7 +23,8 @@ from customers.selectors import user_customer_id, user_has_role, user_is_staff
 from sla.models import Clock
 from sla.selectors import policy_target_display
 from slaportal.errors import ConflictError, DomainError
-from slaportal.ui import filter_values, form_add_domain_error, paginate, querystring_without_page
+from slaportal.paging import keyset_page
+from slaportal.ui import filter_values, form_add_domain_error, querystring_without_page
 
 from . import selectors, services
 from .choices import AuthorizationStatus, OperationState, PhoneAttemptResult
@@ -68,7 +69,7 @@ def operation_list_view(request: HttpRequest) -> HttpResponse:
     state = filter_values(request, form).get("state")
     qs = selectors.operation_list(user=request.user, state=state or None)
     return render(request, "operations/operation_list.html", {
-        "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request),
+        "form": form, "page": keyset_page(request, qs), "qs": querystring_without_page(request),
         "can_create": _may_create(request.user)})
 
 
@@ -205,6 +206,12 @@ def operation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     form = make_form(op, request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, op, bound={key: form}, status=400)
+    if action == "report":
+        step = request.POST.get("action") or "issue"
+        if step == "preview":
+            return _report_preview(request, op, form)
+        if step not in ("issue", "confirm"):  # "edit": back to the form, remarks kept
+            return _detail(request, op, bound={key: form})
     try:
         call(op, request.user, form.cleaned_data)
     except ConflictError as e:
@@ -217,6 +224,22 @@ def operation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
         return _detail(request, op, bound={key: form}, status=400 if e.status == 400 else e.status)
     messages.success(request, str(done))
     return redirect("operations:detail", op.pk)
+
+
+def _report_preview(request: HttpRequest, op: OperationRequest, form: forms.Form) -> HttpResponse:
+    """The written report as it will be issued, with 确认出具 (issue) and 修改 (back to the form,
+    remarks kept). An issued report is immutable, so the engineer sees it first; writes nothing."""
+    try:
+        preview_html = services.operation_report_preview(operation_id=op.pk, actor=request.user,
+                                                         remarks=form.cleaned_data["remarks"])
+    except ConflictError as e:
+        messages.error(request, str(e.message))
+        return redirect("operations:detail", op.pk)
+    except DomainError as e:
+        form_add_domain_error(form, e)
+        return _detail(request, op, bound={"report": form}, status=e.status)
+    return render(request, "operations/report_preview.html",
+                  {"op": op, "form": form, "preview_html": preview_html})
 
 
 @login_required

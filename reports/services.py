@@ -9,15 +9,11 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import models, transaction
-from django.db.models import Max
-from django.utils import timezone
 from django.utils.crypto import get_random_string
-from django.utils.translation import gettext as _
-
-from slaportal.errors import ConflictError
 
 from .models import WrittenReport
 from .rendering import render_pdf, sha256_hex
+from .selectors import report_draft, report_signer
 
 
 def report_issue(
@@ -36,31 +32,16 @@ def report_issue(
 ) -> WrittenReport:
     """Render and store one report of `subject`. Call inside the caller's transaction with the
     subject's row locked, so two issuers cannot take the same sequence number."""
-    now = now or timezone.now()
-    ct = ContentType.objects.get_for_model(subject)
-    existing = WrittenReport.objects.filter(content_type=ct, object_id=subject.pk)
-    if supersedes is not None:
-        if supersedes.content_type_id != ct.pk or supersedes.object_id != subject.pk:
-            raise ConflictError(_("A correction must belong to the same item."))
-        if hasattr(supersedes, "superseded_by"):
-            raise ConflictError(_("This report has already been corrected; correct the latest version."))
-        sequence, version = supersedes.sequence, supersedes.version + 1
-    else:
-        sequence = (existing.aggregate(m=Max("sequence"))["m"] or 0) + 1
-        version = 1
-    number = f"{number_prefix}-R{sequence}" + (f"-v{version}" if version > 1 else "")
-    report = WrittenReport(
-        kind=kind, number=number, content_type=ct, object_id=subject.pk, customer=customer,
-        sequence=sequence, version=version, supersedes=supersedes, language=language,
-        content=content, issued_at=now,
-        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
+    report = report_draft(subject=subject, customer=customer, kind=kind, number_prefix=number_prefix,
+                          content=content, language=language, actor=actor, supersedes=supersedes,
+                          now=now)
     pdf = render_pdf(template=template, language=language,
-                     context={**context, "report": report, "content": content})
+                     context={**context, "report": report, "content": content,
+                              "signer": report_signer(user=actor, kind=kind)})
     report.sha256 = sha256_hex(pdf)
     report.size = len(pdf)
     # A server-made name: nothing from the user reaches the file system.
-    report.file.save(f"{number}-{get_random_string(12)}.pdf", ContentFile(pdf), save=False)
+    report.file.save(f"{report.number}-{get_random_string(12)}.pdf", ContentFile(pdf), save=False)
     with transaction.atomic():
         report.save()
     return report
