@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.people import person_name
+
 from .models import Credit
 
 COLUMNS = (
@@ -38,7 +40,7 @@ def evidence_text(credit: Credit) -> str:
 
 
 def _user(user: Any) -> str:
-    return user.get_username() if user is not None else ""
+    return person_name(user)
 
 
 def row(credit: Credit) -> list[Any]:

@@ -12,10 +12,11 @@ class IncidentsConfig(AppConfig):
         from sla.templatetags.sla_ui import register_state_choices
 
         from . import receivers
-        from .choices import NoticeExemption
+        from .choices import IncidentState, NoticeExemption
         from .models import Incident, Outage
 
         register_state_choices(NoticeExemption)
+        register_state_choices(IncidentState, model=Incident)
 
         post_save.connect(receivers.on_outage_saved, sender=Outage, dispatch_uid="incidents.outage_saved")
         post_save.connect(receivers.on_incident_saved, sender=Incident,

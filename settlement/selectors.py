@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 
+from accounts.people import person_name_expr
 from customers.selectors import scope_for_user
 
 from .choices import Verdict
@@ -79,7 +80,7 @@ def breach_source(*, user: Any, customer_id: int | None, policy_code: str | None
         source=Value("month", output_field=models.CharField()), obj_id=F("id"), at=F("breached_at"),
         code=F("policy__code"), name_zh=F("policy__name_zh"), name_en=F("policy__name_en"),
         item=F("service__name"), customer_name=F("customer__name"),
-        assignee_name=F("service__engineer__username"),
+        assignee_name=person_name_expr("service__engineer"),
         due=Value(None, output_field=DateTimeField()), completed=Value(None, output_field=DateTimeField()),
         clause=F("policy__clause"), month_=F("month"),
     ).values_list(*[c if c != "month" else "month_" for c in BREACH_COLUMNS]).order_by()

@@ -12,14 +12,16 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.people import person_name
 from audit.services import audit_for
 from customers.selectors import user_is_staff
 from notifications.services import notifications_for
 from slaportal.downloads import as_download
-from slaportal.ui import filter_values, paginate, querystring_without_page, require_staff
+from slaportal.paging import keyset_page
+from slaportal.ui import filter_values, querystring_without_page, require_staff
 
 from . import selectors
-from .breaches import breach_dict, breach_rows, overdue_period_rows
+from .breaches import breach_chart, breach_dict, breach_rows, overdue_period_rows
 from .choices import OPEN_CLOCK_STATES
 from .forms import BreachFilterForm, ClockFilterForm, OverdueFilterForm
 from .selectors import Bucket, clock_list, overdue_review
@@ -39,7 +41,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
     form, rows = _overdue_rows(request)
     bucket_labels = {Bucket.OVERDUE: _("overdue"), Bucket.WARNING: _("warning")}
     return render(request, "sla/overdue.html", {
-        "form": form, "page": paginate(request, rows), "qs": querystring_without_page(request),
+        "form": form, "page": keyset_page(request, rows), "qs": querystring_without_page(request),
         "now": timezone.now(), "bucket_labels": bucket_labels, "period_rows": _period_rows(request, form),
     })
 
@@ -76,7 +78,7 @@ def overdue_csv(request: HttpRequest) -> HttpResponse:
         w.writerow([
             c.policy.code, c.policy.name, c.label, c.customer.name if c.customer else "",
             c.contract.number if c.contract else "",
-            c.assignee.get_username() if c.assignee else "", c.get_state_display(),
+            person_name(c.assignee), c.get_state_display(),
             bucket_labels.get(c.bucket, c.bucket),
             timezone.localtime(c.started_at).strftime(fmt), timezone.localtime(c.due_at).strftime(fmt),
             seconds_left(c, now) // 60, time_left_text(c, now), c.policy.clause,
@@ -84,7 +86,7 @@ def overdue_csv(request: HttpRequest) -> HttpResponse:
     for r in _period_rows(request, _form):
         w.writerow([
             r["code"], r["name"], f'{r["item"]} · {r["month"]:%Y-%m}', r["customer"].name,
-            r["judgement"].contract.number, r["assignee"].get_username() if r["assignee"] else "",
+            r["judgement"].contract.number, person_name(r["assignee"]),
             r["state"], _("monthly promise broken"), "",
             timezone.localtime(r["breached_at"]).strftime(fmt) if r["breached_at"] else "",
             "", "", r["clause"],
@@ -103,9 +105,12 @@ def breaches(request: HttpRequest) -> HttpResponse:
     the last 90 days unless the filter says otherwise."""
     require_staff(request.user)
     form, rows = _breach_rows(request)
-    page = paginate(request, rows)
+    page = keyset_page(request, rows)
+    # The chart keeps the customer and promise filters but always spans the last 12 months.
+    f = form.filters(filter_values(request, form))
+    chart = breach_chart(user=request.user, customer_id=f["customer_id"], policy_code=f["policy_code"])
     return render(request, "sla/breach_list.html", {
-        "form": form, "page": page, "rows": [breach_dict(r) for r in page.object_list],
+        "chart": chart, "form": form, "page": page, "rows": [breach_dict(r) for r in page.object_list],
         "qs": querystring_without_page(request)})
 
 
@@ -149,7 +154,7 @@ def clock_list_view(request: HttpRequest) -> HttpResponse:
     else:
         qs = qs.order_by("-due_at", "-id")
     return render(request, "sla/clock_list.html", {
-        "form": form, "page": paginate(request, qs), "qs": querystring_without_page(request)})
+        "form": form, "page": keyset_page(request, qs), "qs": querystring_without_page(request)})
 
 
 @login_required

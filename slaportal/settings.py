@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "customers.context_processors.roles",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -124,7 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 else:
+    # One connection per gunicorn thread (gthread: WEB_CONCURRENCY x WEB_THREADS per host, bounded
+    # in slaportal/gunicorn_conf.py), reused for a minute and checked before reuse, so a database
+    # restart costs no failed request.
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -547,6 +552,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 VISIT_LEAD_TIME_HOURS = env.float("VISIT_LEAD_TIME_HOURS", default=24.0)
 VISIT_NO_SHOW_GRACE_MINUTES = env.float("VISIT_NO_SHOW_GRACE_MINUTES", default=60.0)
 VISIT_ID_RETENTION_DAYS = env.float("VISIT_ID_RETENTION_DAYS", default=90.0)
+# Check-in earlier than the booked entry minus this, or from the booked exit plus this on, needs
+# an explicit override with a reason at the door.
+SLAPORTAL_CHECKIN_WINDOW_MINUTES = env.int("SLAPORTAL_CHECKIN_WINDOW_MINUTES", default=120)
 
 # --- Reports and uploads ------------------------------------------------------------------
 PROVIDER_NAME = env.str("PROVIDER_NAME", default="SLA Portal 数据中心服务有限公司")

@@ -51,6 +51,12 @@ CELERY_TASK_ALWAYS_EAGER = False
 # (a task left there would be run by another test's worker against its own database).
 SETTLEMENT_STATEMENTS = "inline"
 LANGUAGE_CODE = "zh-hans"
+# A developer's merged copy of the catalogue (the pending translations applied, compiled), so a
+# test can see translations not yet merged into locale/. Unset in CI: the real catalogue is used.
+if os.environ.get("SLAPORTAL_TEST_LOCALE_DIR"):
+    from pathlib import Path
+
+    LOCALE_PATHS = [Path(os.environ["SLAPORTAL_TEST_LOCALE_DIR"])]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not pytest-django's in-memory default: the worker/beat test's subprocesses and the

@@ -171,6 +171,17 @@ def _build() -> World:
                                     amount=Decimal("512.34"), period=date(2026, 1, 1), note=f"{MARK} 初装超时")
     objs["clock"] = clock_start(subject=a["contract"], policy_code="C8", contract=a["contract"], now=T0,
                                 label=f"{MARK} clock")
+    objs["clock_c"] = clock_start(subject=c["contract"], policy_code="C8", contract=c["contract"], now=T0,
+                                  label="CHARLIE clock")
+    # An item of alice's in-app inbox (notification centre) about her complaint.
+    from django.contrib.contenttypes.models import ContentType
+
+    from notifications.models import InboxItem
+
+    objs["inbox_item"] = InboxItem.objects.create(
+        user=alice, event_key=f"iso:{a['complaint'].pk}", kind="complaint", title=f"{MARK} 投诉已受理",
+        summary=MARK, content_type=ContentType.objects.get_for_model(a["complaint"]),
+        object_id=a["complaint"].pk, created_at=T0)
     objs["policy_override"] = ContractPolicy.objects.create(
         contract=a["contract"], policy=SlaPolicy.objects.get(code="C8"), threshold=Decimal("12"),
         note=f"{MARK} override")
@@ -552,6 +563,10 @@ CASES: list[Case] = [
     # The MRTG view: signed in with the customer's MRTG user name and password, no portal login.
     _c("traffic:mrtg-port", mrtg=True, pk="switch_port"),
     _c("traffic:mrtg-data", mrtg=True, pk="switch_port", graph="graph"),
+    # The in-app inbox: an item is its user's alone (opening it marks it read, then redirects to
+    # what it is about); anyone else's id is a 404 (test_another_users_inbox_item_is_a_404).
+    _c("notifications:inbox_open", owner_get=302, pk="inbox_item"),
+    *_posts(["notifications:inbox_read", "api-inbox-read"], pk="inbox_item"),
 ]
 
 # URLs with an id that are not tenant objects, and why.
@@ -609,7 +624,7 @@ def _snapshot() -> list[Any]:
     from incidents.models import Incident, NoticeAttempt, Outage
     from mailservice.models import LockedAccount
     from monitoring.models import Target
-    from notifications.models import Notification
+    from notifications.models import InboxItem, Notification
     from operations.models import Authorization, OperationRequest, PhoneAttempt
     from orders.models import ChecklistItem, InstallationOrder, ProvisioningItem, ProvisioningOrder
     from reports.models import WrittenReport
@@ -623,7 +638,7 @@ def _snapshot() -> list[Any]:
               InstallationOrder, ChecklistItem, ProvisioningOrder, ProvisioningItem, LockedAccount,
               SpamCase, CaseStep, CaseEvidence, IscPublication, BlacklistListing, ServiceRequest,
               RequestEntry, RequestAttachment, InboundMail, ServiceChange, SwitchPort, MrtgLoginAttempt,
-              Notification)
+              Notification, InboxItem)
     return [list(m.objects.order_by("pk").values()) for m in models]
 
 
@@ -665,10 +680,12 @@ def test_the_owner_gets_200(world: World, case: Case) -> None:
 
 def _refusal(response: Any, url: str) -> str:
     """A refusal's body with what differs between any two requests taken out: the CSRF tokens of
-    the page's forms (masked anew on each render) and the address the client asked for (the
+    the page's forms (masked anew on each render), the server's time the live countdowns start
+    from (data-server-now, to the millisecond) and the address the client asked for (the
     language form sends the user back to it). What remains must not depend on the id."""
     body = response.content.decode("utf-8", "replace")
     body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken" value=""', body)
+    body = re.sub(r'data-server-now="[^"]*"', 'data-server-now=""', body)
     return body.replace(url, "<url>")
 
 
@@ -707,6 +724,7 @@ LISTS = [
     "servicedesk:list", "api-service-request-list", "servicedesk:mailbox", "abuse:list", "api-spam-case-list",
     "abuse:publications", "abuse:listings", "api-isc-publication-list", "api-blacklist-listing-list",
     "traffic:list", "switchports-api", "mailservice:guarantee_queue", "api-mail-locked-account-list",
+    "notifications:inbox", "api-inbox-list",
 ]
 # Lists where alice must see her objects (so the check above cannot pass on an empty page).
 OWNER_SEES = {"customers:list", "complaints:list", "access_requests:list", "incidents:list",
@@ -717,7 +735,8 @@ OWNER_SEES = {"customers:list", "complaints:list", "access_requests:list", "inci
               "api-visit-log-pdf", "api-clock-list", "api-token-list", "orders:list",
               "api-installation-order-list", "orders:provisioning_list", "api-provisioning-order-list",
               "servicedesk:list", "api-service-request-list", "abuse:list", "api-spam-case-list",
-              "traffic:list", "switchports-api", "api-mail-locked-account-list"}
+              "traffic:list", "switchports-api", "api-mail-locked-account-list",
+              "notifications:inbox", "api-inbox-list"}
 
 
 def _text(response: Any) -> str:
@@ -760,6 +779,124 @@ def test_an_mrtg_session_lists_only_its_customers_ports(world: World) -> None:
     assert theirs.status_code == 200 and _leaks(_text(theirs), world) == []
     mine = mrtg_client(world.objs["contact"]).get(reverse("traffic:mrtg-view"))
     assert mine.status_code == 200 and MARK in _text(mine)
+
+
+# --- the live countdowns, the inbox, the charts, the report previews, the door ------------------
+
+def test_live_clocks_leave_out_another_customers_ids(world: World) -> None:
+    """/api/clocks/live/?ids= (static/js/live.js) answers only the clocks the user may see: A's id
+    among charlie's is silently absent, exactly as an id that does not exist."""
+    mine, theirs = world.objs["clock_c"].pk, world.objs["clock"].pk
+    url = reverse("api-clock-live")
+    r = client(world.charlie).get(url, {"ids": f"{theirs},{mine}"})
+    assert r.status_code == 200, r.content[:300]
+    assert [c["id"] for c in r.json()["clocks"]] == [mine] and _leaks(r.content.decode(), world) == []
+    only_theirs = client(world.charlie).get(url, {"ids": str(theirs)})
+    unknown = client(world.charlie).get(url, {"ids": str(10**9)})
+    assert only_theirs.status_code == unknown.status_code == 200
+    assert only_theirs.json()["clocks"] == unknown.json()["clocks"] == []
+    owner = client(world.alice).get(url, {"ids": f"{theirs},{mine}"})
+    assert [c["id"] for c in owner.json()["clocks"]] == [theirs]
+
+
+@pytest.mark.parametrize("who", ["charlie", "specialist"])
+def test_another_users_inbox_item_is_a_404(world: World, who: str) -> None:
+    """An inbox item is its user's alone: anyone else (another customer's user, or staff, who see
+    every customer's objects) gets a 404 on opening it or marking it read, page or API, never sees
+    it listed, and marking all their own read leaves it unread."""
+    from notifications.models import InboxItem
+
+    user = world.charlie if who == "charlie" else world.staff["specialist"]
+    pk = world.objs["inbox_item"].pk
+    c = client(user)
+    assert c.get(reverse("notifications:inbox_open", args=[pk])).status_code == 404
+    assert c.post(reverse("notifications:inbox_read", args=[pk])).status_code == 404
+    assert c.post(reverse("api-inbox-read", args=[pk])).status_code == 404
+    for name in ("notifications:inbox", "api-inbox-list"):
+        listed = c.get(reverse(name)).content.decode()
+        # Staff have inbox items of their own about A's objects: alice's item is what must not show.
+        assert world.objs["inbox_item"].title not in listed, name
+        assert who != "charlie" or MARK not in listed, name
+    assert c.post(reverse("notifications:inbox_read_all")).status_code == 302
+    assert c.post(reverse("api-inbox-read-all")).status_code == 200
+    assert InboxItem.objects.get(pk=pk).read_at is None
+    # The owner: opening marks it read and leads to the complaint it is about.
+    r = client(world.alice).get(reverse("notifications:inbox_open", args=[pk]))
+    assert r.status_code == 302 and r["Location"] == reverse("complaints:detail", args=[world.objs["complaint"].pk])
+    assert InboxItem.objects.get(pk=pk).read_at is not None
+
+
+def test_chart_pages_of_another_customers_service_or_target_are_a_404(world: World) -> None:
+    """The downtime page (availability chart, outage timeline) and the monitoring target page (its
+    hourly chart) answer another customer's service or target with a 404 whatever month or range
+    is asked, a bad one included; the owner gets the chart, and charlie's own pages show none of A."""
+    service, target = world.objs["service"].pk, world.objs["target"].pk
+    for url, query in ((reverse("incidents:downtime", args=[service]), {"month": "2026-02"}),
+                       (reverse("incidents:downtime", args=[service]), {"month": "bad"}),
+                       (reverse("api-service-downtime", args=[service]), {"month": "2026-02"}),
+                       (reverse("monitoring:detail", args=[target]), {"range": "7d"}),
+                       (reverse("monitoring:detail", args=[target]), {"range": "bad"})):
+        r = client(world.charlie).get(url, query)
+        assert r.status_code == 404, (url, query, r.status_code)
+        assert _leaks(r.content.decode(), world) == [], (url, query)
+    for url, query in ((reverse("incidents:downtime", args=[service]), {"month": "2026-02"}),
+                       (reverse("monitoring:detail", args=[target]), {"range": "7d"})):
+        mine = client(world.alice).get(url, query)
+        assert mine.status_code == 200 and MARK in mine.content.decode(), url
+    own = client(world.charlie).get(reverse("incidents:downtime", args=[world.objs["service_c"].pk]),
+                                    {"month": "2026-02"})
+    assert own.status_code == 200 and _leaks(own.content.decode(), world) == []
+
+
+@pytest.mark.parametrize("name, key, staff", [("complaints:report_create", "complaint", "specialist"),
+                                              ("operations:report", "operation", "engineer")])
+def test_a_report_preview_of_another_customers_object_is_a_404(world: World, name: str, key: str,
+                                                               staff: str) -> None:
+    """The preview of a written report (action=preview: the report as it would be issued, nothing
+    written) answers charlie with a 404 on A's complaint or operation and changes nothing; the
+    same body is a preview for the staff member who issues such reports (so the 404 is the
+    scope, not a bad request)."""
+    body = {**POST_DATA, "action": "preview"}
+    url = reverse(name, args=[world.objs[key].pk])
+    before = _snapshot()
+    r = client(world.charlie).post(url, body)
+    assert r.status_code == 404, (url, r.status_code, r.content[:300])
+    assert _snapshot() == before
+    control = client(world.staff[staff]).post(url, body)
+    assert control.status_code in (200, 302), (url, control.status_code)
+    assert _snapshot() == before
+
+
+def test_the_door_is_security_s_alone(world: World) -> None:
+    """The door (the lookup page and API, a visit's door page and full-ID view, check-in with a
+    reason for checking in outside the booked time) is data-centre staff's: the visit's own
+    customer gets a 403, another customer a 404 for the visit (looked up first, as on the other
+    visit pages), and nothing changes, an override reason or not."""
+    visit = world.objs["visit"]
+    visitor = visit.visitors.order_by("pk").first()
+    form = {"visitor": visitor.pk, "pass_number": "P1", "id_document_confirmed": "true",
+            "override_reason": "客户迟到，经值班经理同意"}
+    api = {**form, "id_document_confirmed": True}
+    before = _snapshot()
+    for who, expected in (("charlie", 404), ("alice", 403)):
+        c = client(getattr(world, who))
+        assert c.get(reverse("access_requests:door")).status_code == 403, who
+        assert c.get(reverse("access_requests:door"), {"q": visit.number}).status_code == 403, who
+        assert c.get(reverse("api-visit-door-lookup"), {"q": visit.number}).status_code == 403, who
+        checks = {
+            "door page": c.get(reverse("access_requests:door_visit", args=[visit.pk])),
+            "check-in": c.post(reverse("access_requests:check_in", args=[visit.pk]), form),
+            "check-out": c.post(reverse("access_requests:check_out", args=[visit.pk]), {"visitor": visitor.pk}),
+            "API door": c.get(reverse("api-visit-door", args=[visit.pk])),
+            "API check-in": c.post(reverse("api-visit-check-in", args=[visit.pk]), api,
+                                   content_type="application/json"),
+        }
+        got = {what: r.status_code for what, r in checks.items()}
+        assert got == dict.fromkeys(checks, expected), (who, got)
+        assert all(visitor.id_number not in r.content.decode() for r in checks.values()), who
+    assert _snapshot() == before
+    door = client(world.staff["dc_staff"]).get(reverse("access_requests:door_visit", args=[visit.pk]))
+    assert door.status_code == 200 and visitor.name in door.content.decode()
 
 
 # --- least privilege inside the staff -------------------------------------------------------------

@@ -134,13 +134,15 @@ class MrtgLoginAttempt(models.Model):
                                  related_name="+")
     contact = models.ForeignKey("customers.AuthorizedContact", on_delete=models.PROTECT, null=True,
                                 blank=True, related_name="+")
-    username_given = models.CharField(max_length=120, blank=True)
-    ok = models.BooleanField(default=False)
-    locked = models.BooleanField(default=False)
-    client_ip = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField()
+    username_given = models.CharField(_("user name given"), max_length=120, blank=True)
+    ok = models.BooleanField(_("succeeded"), default=False)
+    locked = models.BooleanField(_("locked"), default=False)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    at = models.DateTimeField(_("at"))
 
     class Meta:
+        verbose_name = _("MRTG sign-in attempt")
+        verbose_name_plural = _("MRTG sign-in attempts")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["customer", "ok", "at"], name="mrtgattempt_window"),
                    models.Index(fields=["client_ip", "at"], name="mrtgattempt_ip")]

@@ -8,6 +8,8 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,15 +50,71 @@ def time_left_text(clock: Any, now: datetime | None = None) -> str:
     return _("%(span)s left") % {"span": format_span(secs)}
 
 
+def _iso(value: datetime | None) -> str:
+    """An aware time as ISO 8601 with its offset (the portal's zone), to the millisecond."""
+    return timezone.localtime(value).isoformat(timespec="milliseconds") if value else ""
+
+
+def clock_is_late(clock: Any, now: datetime | None = None) -> bool:
+    return clock.state == ClockState.BREACHED or (
+        clock.state in (ClockState.RUNNING, ClockState.PAUSED) and seconds_left(clock, now) < 0)
+
+
+def clock_in_warning(clock: Any, now: datetime | None = None) -> bool:
+    """A running clock past its warning time but not yet overdue."""
+    warn_at = getattr(clock, "warn_at", None)
+    if clock.state != ClockState.RUNNING or warn_at is None or clock_is_late(clock, now):
+        return False
+    return (now or timezone.now()) >= warn_at
+
+
 @register.simple_tag
-def time_left(clock: Any, now: datetime | None = None) -> str:
-    return time_left_text(clock, now)
+def time_left(clock: Any, now: datetime | None = None) -> SafeString:
+    """The time left on a clock as a live countdown: the server's text (the no-JS fallback) in a
+    span carrying the clock's id, due and warning times and state, which static/js/live.js
+    re-renders every second and refreshes from /api/clocks/live/."""
+    now = now or timezone.now()
+    classes = "countdown"
+    if clock_is_late(clock, now):
+        classes += " late"
+    elif clock_in_warning(clock, now):
+        classes += " soon"
+    pk = getattr(clock, "pk", None)
+    return format_html(
+        '<span class="{}"{} data-due="{}" data-warn="{}" data-state="{}">{}</span>',
+        classes, format_html(' data-clock="{}"', pk) if pk else "",
+        _iso(clock.due_at), _iso(getattr(clock, "warn_at", None)), clock.state,
+        time_left_text(clock, now))
 
 
 @register.filter
 def is_late(clock: Any) -> bool:
-    return clock.state == ClockState.BREACHED or (
-        clock.state in (ClockState.RUNNING, ClockState.PAUSED) and seconds_left(clock) < 0)
+    return clock_is_late(clock)
+
+
+@register.simple_tag(takes_context=True)
+def live_attrs(context: template.Context) -> SafeString:
+    """The <body> attributes live.js needs: the server's time (so a wrong client clock does not
+    lie), the time-left wordings in the reader's language (the same as time_left_text and
+    format_span) and, for a user who may read clocks, the endpoint it polls."""
+    from django.urls import reverse
+
+    from customers.selectors import user_customer_id, user_is_staff
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    may_poll = bool(user is not None and user.is_authenticated and (
+        (user_is_staff(user) and user.has_perm("sla.view_clock")) or user_customer_id(user)))
+    labels = {
+        "days": _("%(d)d d %(h)d h"), "hours": _("%(h)d h %(m)d min"), "minutes": _("%(m)d min"),
+        "left": _("%(span)s left"), "overdue": _("overdue by %(span)s"),
+        "paused": _("paused, %(span)s left"),
+    }
+    attrs = [("data-server-now", _iso(timezone.now()))]
+    attrs += [(f"data-label-{k}", v) for k, v in labels.items()]
+    if may_poll:
+        attrs.append(("data-live-endpoint", reverse("api-clock-live")))
+    return format_html_join(" ", '{}="{}"', attrs)
 
 
 @register.simple_tag
@@ -118,6 +176,17 @@ ACTION_LABELS = {
     "mark_no_show": gettext_lazy("marked as no-show"), "not_checked_out": gettext_lazy("not checked out"),
     "overstay": gettext_lazy("overstay"), "visitor_in": gettext_lazy("visitor entered"),
     "visitor_out": gettext_lazy("visitor left"),
+    "check_in_override": gettext_lazy("checked in outside the booked time (override)"),
+    # Authorized operations and incidents (transitions and records that had no label)
+    "authorize": gettext_lazy("authorized"), "finish": gettext_lazy("finished"),
+    "refuse": gettext_lazy("refused"), "report": gettext_lazy("written report issued"),
+    "step": gettext_lazy("step recorded"), "feedback": gettext_lazy("feedback sent"),
+    "written_authorization": gettext_lazy("written authorization received"),
+    "receive": gettext_lazy("authorization received"), "accept": gettext_lazy("accepted"),
+    "phone_attempt": gettext_lazy("phone authorization attempt"),
+    "phone_lock": gettext_lazy("phone authorization locked"),
+    "resolve": gettext_lazy("resolved"), "notify": gettext_lazy("contact notified"),
+    "redeclare": gettext_lazy("emergency declared again"),
 }
 
 
@@ -145,9 +214,31 @@ def state_label(value: str) -> str:
 STATE_CHOICES: list[Any] = []
 
 
-def register_state_choices(choices: Any) -> None:
+# The same code means different things in different workflows ("in_progress" is 开通中 on a
+# provisioning order, 进行中 on an operation): an app registers its model's states, and the audit
+# trail labels an entry's states by the model the entry is about first.
+MODEL_STATE_CHOICES: dict[str, Any] = {}
+
+
+def register_state_choices(choices: Any, *, model: Any = None) -> None:
+    if model is not None:
+        MODEL_STATE_CHOICES[model._meta.label_lower] = choices
     if choices not in STATE_CHOICES:
         STATE_CHOICES.append(choices)
+
+
+@register.filter
+def entry_state(entry: Any, side: str) -> str:
+    """An audit entry's from ("from") or to ("to") state, labelled by its own model's states."""
+    value = entry.from_state if side == "from" else entry.to_state
+    from django.contrib.contenttypes.models import ContentType
+
+    ct_id = getattr(entry, "content_type_id", None)
+    ct = ContentType.objects.get_for_id(ct_id) if ct_id else None  # cached: no query per row
+    choices = MODEL_STATE_CHOICES.get(f"{ct.app_label}.{ct.model}") if ct is not None else None
+    if value and choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return state_label(value)
 
 
 @register.filter
@@ -222,6 +313,8 @@ REASON_LABELS = {
     "demo data": gettext_lazy("demo data"),
     # The seeded policy rows' "clock starts on" (shown on the promises page through the same filter)
     "payment confirmed": gettext_lazy("payment confirmed"),
+    "request opened": gettext_lazy("request opened"),
+    "written authorization accepted": gettext_lazy("written authorization accepted"),
 }
 REASON_PREFIXES = {
     "exempt: ": gettext_lazy("exempt: %(rest)s"),
