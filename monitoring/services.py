@@ -222,12 +222,14 @@ def _rollup_hourly(results: list[ProbeResult], *, now: datetime) -> None:
     for tid, (ok, fail, ok_ms, ok_max) in agg.items():
         values.append("(%s, %s, %s, %s, %s, %s)")
         params += [tid, hour, ok, fail, ok_ms, ok_max]
+    # GREATEST on PostgreSQL; SQLite (make run's default) spells it as the two-argument max().
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     sql = (f"INSERT INTO {table} (target_id, hour, ok_count, fail_count, ok_total_ms, ok_max_ms) VALUES "
            f"{', '.join(values)} "
            f"ON CONFLICT (target_id, hour) DO UPDATE SET ok_count = {table}.ok_count + excluded.ok_count, "
            f"fail_count = {table}.fail_count + excluded.fail_count, "
            f"ok_total_ms = {table}.ok_total_ms + excluded.ok_total_ms, "
-           f"ok_max_ms = GREATEST({table}.ok_max_ms, excluded.ok_max_ms)")
+           f"ok_max_ms = {greatest}({table}.ok_max_ms, excluded.ok_max_ms)")
     with connection.cursor() as cur:
         cur.execute(sql, params)
     ProbeHourly.objects.filter(hour__lt=hour - timedelta(days=HOURLY_KEEP_DAYS)).delete()
