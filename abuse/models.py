@@ -12,11 +12,12 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from monitoring.choices import MailSecurity
 from sla.choices import ClockState
 from sla.mirrors import KeepsClockFields
+from slaportal.models import FastChoiceDisplay
 
 from .choices import CaseKind, CaseSource, CaseState, EvidenceKind, PublicationState, StepCode, Verdict
 
 
-class AbuseDesk(models.Model):
+class AbuseDesk(FastChoiceDisplay, models.Model):
     """The provider's anti-spam desk as seed 002 §4.2 requires it to be published (a contact
     person, a phone number, an abuse@ address) and the abuse mailbox the portal reads by IMAP.
 
@@ -56,7 +57,7 @@ class AbuseDesk(models.Model):
         return bool(self.imap_password_sealed)
 
 
-class SpamCase(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
+class SpamCase(FastChoiceDisplay, ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """One spam case: spam from outside (外域) or sent from the provider's own domain (本域),
     opened from an accepted complaint, an e-mail to the abuse address, or by staff after
     detection; worked through the seed's steps; timed by E4-RESP and E4-RESULT."""
@@ -145,7 +146,7 @@ class SpamCase(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
         self.closed_at, self.closed_by = None, None
 
 
-class CaseStep(models.Model):
+class CaseStep(FastChoiceDisplay, models.Model):
     """One step of a case's checklist, done once: when, by whom, with a note and, for the steps
     that act on something, what (the account or IP found, the source blocked)."""
 
@@ -178,7 +179,7 @@ def evidence_path(instance: CaseEvidence, filename: str) -> str:
     return f"abuse/{instance.case_id}/{instance.stored_name}"
 
 
-class CaseEvidence(models.Model):
+class CaseEvidence(FastChoiceDisplay, models.Model):
     """A file kept for a case: evidence, or the account holder's written guarantee (书面保证)
     without which an own-domain account is not restored. Checked by content at upload
     (slaportal.uploads), stored under a generated name, served only through scoped views."""
@@ -208,7 +209,7 @@ class CaseEvidence(models.Model):
         return self.original_name
 
 
-class IscPublication(KeepsClockFields, models.Model):
+class IscPublication(FastChoiceDisplay, KeepsClockFields, models.Model):
     """A spam-server list published by the Internet Society of China (互联网协会): processed within
     one working day of publication (seed 002 §4.2 d, clock E4-ISC), with what was blocked."""
 
@@ -244,7 +245,7 @@ class IscPublication(KeepsClockFields, models.Model):
         return self.reference
 
 
-class BlacklistListing(models.Model):
+class BlacklistListing(FastChoiceDisplay, models.Model):
     """The provider's own domain or IP put on the reject list of another anti-spam organisation
     (seed 002 §4.2 i): recorded, and reported to the Internet Society of China."""
 

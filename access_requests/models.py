@@ -13,6 +13,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import Activity, IdDocumentType, VisitState
 
 S = VisitState
@@ -36,7 +38,7 @@ def normalize_id_number(raw: str) -> str:
     return "".join((raw or "").split()).upper()
 
 
-class DataCentre(models.Model):
+class DataCentre(FastChoiceDisplay, models.Model):
     """A data centre of the provider (managed in the admin)."""
 
     name = models.CharField(_("name"), max_length=120, unique=True)
@@ -53,7 +55,7 @@ class DataCentre(models.Model):
         return self.name
 
 
-class Room(models.Model):
+class Room(FastChoiceDisplay, models.Model):
     """A machine room inside a data centre (managed in the admin)."""
 
     data_centre = models.ForeignKey(DataCentre, on_delete=models.PROTECT, related_name="rooms",
@@ -74,7 +76,7 @@ class Room(models.Model):
         return f"{self.data_centre.name} · {self.name}"
 
 
-class Visit(ConcurrentTransitionMixin, models.Model):
+class Visit(FastChoiceDisplay, ConcurrentTransitionMixin, models.Model):
     """One booked visit to a machine room: who comes, why, what they will do, when, what help
     they need, who escorts them; and what happened at the door."""
 
@@ -220,7 +222,7 @@ class Visit(ConcurrentTransitionMixin, models.Model):
         self.no_show_at = at
 
 
-class Visitor(models.Model):
+class Visitor(FastChoiceDisplay, models.Model):
     """One person on a booking. The full ID number is kept only until the retention time after
     the visit; the masked form stays with the visit log."""
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import LockoutKind, TokenState
 
 KEY_PREFIX = "slp_"  # makes a leaked key recognisable to secret scanners and to people
@@ -23,7 +25,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-class ApiToken(models.Model):
+class ApiToken(FastChoiceDisplay, models.Model):
     """One API key of one user, sent as `Authorization: Token <key>`. Only its hash is stored; the
     key itself is shown once, in the answer that created it."""
 
@@ -57,7 +59,7 @@ class ApiToken(models.Model):
         return self.state(now) == TokenState.ACTIVE
 
 
-class LockoutRelease(models.Model):
+class LockoutRelease(FastChoiceDisplay, models.Model):
     """A sign-in lockout that a manager lifted before its cool-off ended: which user name or client
     address, how many counted failures were cleared, by whom and when (audited)."""
 

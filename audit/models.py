@@ -6,6 +6,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 APPEND_ONLY = "Audit entries are append-only: they cannot be changed or deleted."
 
 
@@ -32,7 +34,7 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
 AuditEntryManager = models.Manager.from_queryset(AuditEntryQuerySet)
 
 
-class AuditEntry(models.Model):
+class AuditEntry(FastChoiceDisplay, models.Model):
     """Who did what to which object, when, from which state to which, and why. Append-only."""
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.people import ContactChoiceField, PersonChoiceField, check_contact_customer
@@ -63,6 +65,13 @@ class ComplaintFilterForm(forms.Form):
         chosen = str(self["customer"].value() or "")
         return [(pk, name, str(pk) == chosen)
                 for pk, name in self.fields["customer"].queryset.values_list("pk", "name")]
+
+    def customer_options_html(self) -> str:
+        """The customer filter's <option>s, written in Python (a few hundred customers cost a
+        template loop more than the rest of the page)."""
+        return format_html_join("", '<option value="{}"{}>{}</option>',
+                                ((pk, mark_safe(" selected") if selected else "", name)
+                                 for pk, name, selected in self.customer_options()))
 
     def selector_kwargs(self, d: dict[str, Any]) -> dict[str, Any]:
         """The valid filters `d` (slaportal.ui.filter_values) as complaint_list() keyword arguments."""

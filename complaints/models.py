@@ -14,13 +14,14 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from customers.choices import Language
 from sla.choices import ClockState
 from sla.mirrors import KeepsClockFields
+from slaportal.models import FastChoiceDisplay
 
 from .choices import ComplaintChannel, ComplaintState, ComplaintSubject, ComplaintTarget
 
 S = ComplaintState
 
 
-class Complaint(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
+class Complaint(FastChoiceDisplay, ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """One complaint about network, customer-service or technical-support quality (or spam and
     viruses for e-mail customers), against the provider or a named employee."""
 
@@ -140,7 +141,7 @@ def attachment_path(instance: ComplaintAttachment, filename: str) -> str:
     return f"complaints/{instance.complaint_id}/{instance.stored_name}"
 
 
-class ComplaintAttachment(models.Model):
+class ComplaintAttachment(FastChoiceDisplay, models.Model):
     """A file the complainant or the specialist attached (checked by content, stored under a
     generated name, downloaded as an attachment)."""
 

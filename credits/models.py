@@ -14,12 +14,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import CreditKind, CreditState
 
 MONEY_KINDS = {CreditKind.WAIVE_MONTH_RENT, CreditKind.REFUND_INSTALLATION, CreditKind.DEDUCT_DAY_RENT}
 
 
-class Credit(ConcurrentTransitionMixin, models.Model):
+class Credit(FastChoiceDisplay, ConcurrentTransitionMixin, models.Model):
     """One ledger row: customer, contract, the promise broken, the remedy (an amount in CNY or
     days of service), the evidence, and its state proposed → approved → applied | rejected."""
 

@@ -15,6 +15,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import ContactChannel, Language, ServiceKind
 
 if TYPE_CHECKING:
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 ZERO = Decimal("0.00")
 
 
-class Customer(models.Model):
+class Customer(FastChoiceDisplay, models.Model):
     """A customer organisation (甲方). Every customer-owned object hangs off one of these."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
@@ -42,7 +44,7 @@ class Customer(models.Model):
         return self.name
 
 
-class Contract(models.Model):
+class Contract(FastChoiceDisplay, models.Model):
     """A signed service agreement: one-year term by default, fees in CNY as Decimal."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts",
@@ -99,7 +101,7 @@ class Contract(models.Model):
         return (self.monthly_fee / days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-class Service(models.Model):
+class Service(FastChoiceDisplay, models.Model):
     """One service under a contract, with the specialist and engineer assigned to it."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="services",
@@ -145,7 +147,7 @@ CHANNEL_FIELDS = {
 }
 
 
-class AuthorizedContact(models.Model):
+class AuthorizedContact(FastChoiceDisplay, models.Model):
     """A designated authorized person (指定授权人). Only these may request work on the customer's
     equipment. The MRTG verification secret is stored with Django's password hashers."""
 
@@ -219,7 +221,7 @@ class AuthorizedContact(models.Model):
                 and (self.valid_until is None or day <= self.valid_until))
 
 
-class CustomerUser(models.Model):
+class CustomerUser(FastChoiceDisplay, models.Model):
     """Binds a login to exactly one customer. Such a user sees only that customer's data."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,

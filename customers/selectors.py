@@ -35,6 +35,35 @@ def _load_access(user: Any) -> None:
     customer (scoping) or a permission (least privilege), which would be three more queries.
     The permissions fill the caches ModelBackend.get_all_permissions() reads, with what it would
     compute (the user's own and their groups' permissions; nothing for an inactive user)."""
+    from django.contrib.auth.models import Group
+    from django.db import connections, router
+
+    active = bool(getattr(user, "is_active", False))
+    alias = router.db_for_read(Group)
+    sql, params = _access_query(connections[alias].vendor, active=active)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [user.pk if p == _ANY_USER else p for p in params])
+        rows = cursor.fetchall()
+    user._sla_roles = frozenset(v for t, v in rows if t == "r")
+    customers = [int(v) for t, v in rows if t == "c"]
+    user._sla_customer_id = customers[0] if customers else None
+    if active and not hasattr(user, "_perm_cache"):
+        user._user_perm_cache = {v for t, v in rows if t == "u"}
+        user._group_perm_cache = {v for t, v in rows if t == "g"}
+        user._perm_cache = user._user_perm_cache | user._group_perm_cache
+
+
+# The access query differs between users only by the user's id: the ORM writes it once per
+# process (with this id in the user's place) and each request runs the SQL, which saves the
+# compiling of a four-part UNION (about a millisecond and a half) on every request.
+_ANY_USER = -7_240_513_913
+_ACCESS_SQL: dict[tuple[str, bool], tuple[str, tuple[Any, ...]]] = {}
+
+
+def _access_query(vendor: str, *, active: bool) -> tuple[str, tuple[Any, ...]]:
+    cached = _ACCESS_SQL.get((vendor, active))
+    if cached is not None:
+        return cached
     from django.contrib.auth.models import Group, Permission
     from django.db.models import CharField, Value
     from django.db.models.functions import Cast, Concat
@@ -48,24 +77,18 @@ def _load_access(user: Any) -> None:
         return Concat("content_type__app_label", tag("."), "codename", output_field=CharField())
 
     parts = [
-        Group.objects.filter(user=user, name__in=STAFF_ROLES).order_by().values_list(tag("r"), "name"),
-        CustomerUser.objects.filter(user=user).order_by().values_list(
+        Group.objects.filter(user=_ANY_USER, name__in=sorted(STAFF_ROLES)).order_by().values_list(tag("r"), "name"),
+        CustomerUser.objects.filter(user=_ANY_USER).order_by().values_list(
             tag("c"), Cast("customer_id", output_field=CharField())),
     ]
-    active = bool(getattr(user, "is_active", False))
     if active:
         parts += [
-            Permission.objects.filter(user=user).order_by().values_list(tag("u"), perm_name()),
-            Permission.objects.filter(group__user=user).order_by().values_list(tag("g"), perm_name()),
+            Permission.objects.filter(user=_ANY_USER).order_by().values_list(tag("u"), perm_name()),
+            Permission.objects.filter(group__user=_ANY_USER).order_by().values_list(tag("g"), perm_name()),
         ]
-    rows = list(parts[0].union(*parts[1:], all=True))
-    user._sla_roles = frozenset(v for t, v in rows if t == "r")
-    customers = [int(v) for t, v in rows if t == "c"]
-    user._sla_customer_id = customers[0] if customers else None
-    if active and not hasattr(user, "_perm_cache"):
-        user._user_perm_cache = {v for t, v in rows if t == "u"}
-        user._group_perm_cache = {v for t, v in rows if t == "g"}
-        user._perm_cache = user._user_perm_cache | user._group_perm_cache
+    sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    _ACCESS_SQL[(vendor, active)] = (sql, tuple(params))
+    return sql, tuple(params)
 
 
 def user_is_staff(user: Any) -> bool:

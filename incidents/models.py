@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from customers.choices import ContactChannel
+from slaportal.models import FastChoiceDisplay
 
 from .choices import (
     COUNTED_CAUSES,
@@ -33,7 +34,7 @@ from .choices import (
 S = IncidentState
 
 
-class Incident(ConcurrentTransitionMixin, models.Model):
+class Incident(FastChoiceDisplay, ConcurrentTransitionMixin, models.Model):
     """Something went wrong with a customer's service: detected → emergency declared (C4 starts)
     → contact notified → acknowledged → resolved → cause classified → closed."""
 
@@ -125,7 +126,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return self.state in (S.DETECTED, S.DECLARED, S.NOTIFIED, S.ACKNOWLEDGED)
 
 
-class FacilityEvent(models.Model):
+class FacilityEvent(FastChoiceDisplay, models.Model):
     """An event of the data centre that hits many customers at once (a power cut in a room, an
     upstream carrier fault on an uplink, an agreed maintenance window): recorded once with its
     scopes, it makes one outage per affected active service, all with the event's cause."""
@@ -166,7 +167,7 @@ class FacilityEvent(models.Model):
         return self.cause in FORCE_MAJEURE_CAUSES
 
 
-class FacilityEventScope(models.Model):
+class FacilityEventScope(FastChoiceDisplay, models.Model):
     """One place a facility event hit: a room, a rack row or an uplink, named exactly as on the
     services (Service.room / rack_row / uplink)."""
 
@@ -184,7 +185,7 @@ class FacilityEventScope(models.Model):
         return f"{self.get_scope_display()} {self.value}"
 
 
-class FacilityEventClock(models.Model):
+class FacilityEventClock(FastChoiceDisplay, models.Model):
     """What a force-majeure facility event did to one SLA clock (paused, resumed, deadline
     extended, breach exempted): the record the event's page shows and its end reads."""
 
@@ -205,7 +206,7 @@ class FacilityEventClock(models.Model):
         return f"{self.event_id} {self.clock_id} {self.action}"
 
 
-class Outage(models.Model):
+class Outage(FastChoiceDisplay, models.Model):
     """One interval during which a service could not be obtained (network) or had neither mains
     nor UPS power (power), with its cause. Counted toward C1/C2 only if the cause is the
     provider's fault (or not yet classified) and the 5-day clause does not exclude it."""
@@ -280,7 +281,7 @@ class Outage(models.Model):
         return int((self.ended_at - self.started_at).total_seconds())
 
 
-class NoticeAttempt(models.Model):
+class NoticeAttempt(FastChoiceDisplay, models.Model):
     """One attempt to tell one authorized contact about an emergency over one channel. E-mail,
     SMS, pager and fax go through a Notification row; a phone call is made by the engineer, who
     records whether the contact was reached."""
@@ -318,7 +319,7 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class WebhookSource(models.Model):
+class WebhookSource(FastChoiceDisplay, models.Model):
     """An external monitor allowed to report outages. Its token is stored hashed; the raw token
     is shown once when it is generated."""
 

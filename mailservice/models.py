@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import (
     AccountLockKind,
     BackupKind,
@@ -30,7 +32,7 @@ BUCKET_LABELS = (_("≤ 1 s"), _("≤ 5 s"), _("≤ 10 s"), _("≤ 30 s"), _("�
                  _("≤ 15 min"), _("≤ 1 h"), _("> 1 h"))
 
 
-class MailPlatform(models.Model):
+class MailPlatform(FastChoiceDisplay, models.Model):
     """One mail system (邮件系统) of the provider. Its faults and adjustments apply to every e-mail
     customer whose domains it hosts (E3)."""
 
@@ -52,7 +54,7 @@ class MailPlatform(models.Model):
         return self.name
 
 
-class MailDomain(models.Model):
+class MailDomain(FastChoiceDisplay, models.Model):
     """A customer's mail domain, hosted on a platform for one e-mail service: delivery-log lines
     and probe results are attributed to the service through it."""
 
@@ -86,7 +88,7 @@ class MailDomain(models.Model):
         super().save(*args, **kwargs)
 
 
-class LatencyHourly(models.Model):
+class LatencyHourly(FastChoiceDisplay, models.Model):
     """Mail latency of one domain, direction and source in one hour (UTC hour start; the
     Asia/Shanghai month boundaries fall on whole hours): count, sum, maximum and histogram. A
     message excluded by the agreement (delayed by another provider's system) only counts in
@@ -123,7 +125,7 @@ class LatencyHourly(models.Model):
         return f"{self.domain_id} {self.hour:%Y-%m-%d %H}h {self.direction}/{self.source}"
 
 
-class DeliveryLogSource(models.Model):
+class DeliveryLogSource(FastChoiceDisplay, models.Model):
     """One delivery log being read (a mail host's Postfix log): how many lines were consumed and
     the in-flight messages (queue ID → sender) carried between batches, so that a replay of lines
     already read adds nothing twice and a message split across two batches is still attributed."""
@@ -148,7 +150,7 @@ class DeliveryLogSource(models.Model):
         return self.name
 
 
-class PlatformEvent(models.Model):
+class PlatformEvent(FastChoiceDisplay, models.Model):
     """A fault or an adjustment (maintenance) of a mail platform, entered by staff: E3's monthly
     fault and adjustment totals, the availability and the fault-free days of the year."""
 
@@ -177,7 +179,7 @@ class PlatformEvent(models.Model):
         return f"{self.platform} {self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class BillingErrorFigure(models.Model):
+class BillingErrorFigure(FastChoiceDisplay, models.Model):
     """Seed 002 §3 billing error rate: the customers billed in a month and those billed wrongly,
     entered by billing staff (the rate must not exceed 3×10⁻⁵)."""
 
@@ -208,7 +210,7 @@ def hash_reporter_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class ReporterToken(models.Model):
+class ReporterToken(FastChoiceDisplay, models.Model):
     """A machine of one mail platform allowed to report its backup runs and virus-signature
     updates (the backup system's post-run hook, ClamAV freshclam's OnUpdateExecute). The token is
     stored hashed; the raw token is shown once when it is made (admin or the staff page)."""
@@ -236,7 +238,7 @@ class ReporterToken(models.Model):
         self.token_prefix = raw[:8]
 
 
-class BackupRun(models.Model):
+class BackupRun(FastChoiceDisplay, models.Model):
     """One backup run of a mail platform's data (seed 002 §7), as its backup system reported it or
     staff entered it. `run_id` is the backup system's own id (a restic snapshot id, a Borg
     archive name): the same run reported twice is one row."""
@@ -277,7 +279,7 @@ class BackupRun(models.Model):
         return f"{self.platform} {self.run_id}"
 
 
-class BackupDay(models.Model):
+class BackupDay(FastChoiceDisplay, models.Model):
     """The daily check of one platform on one Asia/Shanghai day (seed 002 §7): the facts
     (days since an ok backup, since an ok full backup, age of the oldest backup kept) and the
     verdicts against the policy rows. Recomputed whenever a report reaches the day, so it is
@@ -311,7 +313,7 @@ class BackupDay(models.Model):
         return f"{self.platform_id} {self.day}"
 
 
-class SignatureUpdate(models.Model):
+class SignatureUpdate(FastChoiceDisplay, models.Model):
     """One virus-signature update of a platform's mail scanner (seed 002 §5: at least once a
     week), posted by the scanner's update hook or entered by staff. The same scanner version
     reported twice is one row."""
@@ -340,7 +342,7 @@ class SignatureUpdate(models.Model):
         return f"{self.platform} {self.scanner} {self.version}"
 
 
-class LockedAccount(models.Model):
+class LockedAccount(FastChoiceDisplay, models.Model):
     """A mail account of an e-mail service that was locked or terminated (seed 002 §7): its data
     (mail and operation logs) must be kept 90 days (E6-LOCKED). A deletion is recorded only from
     `locked_at` + the retention; an earlier loss can only be recorded as such, and breaks the

@@ -12,12 +12,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import MAIL_KINDS, CheckKind, MailSecurity, ProbeMethod, TargetState
 
 DEFAULT_INTERVAL = 300
 
 
-class Mailbox(models.Model):
+class Mailbox(FastChoiceDisplay, models.Model):
     """A probe mailbox on a customer's e-mail service (E1 mailbox connectivity, seed 002 §1): its
     credentials and the servers a client of that mailbox uses. Saving it (monitoring.services.
     mailbox_save) keeps one Target per configured check: SMTP submission, IMAP and POP3 login,
@@ -119,7 +121,7 @@ class Mailbox(models.Model):
         return checks
 
 
-class Target(models.Model):
+class Target(FastChoiceDisplay, models.Model):
     """One check of one customer service: the device address (ICMP, TCP fallback), or its www,
     SMTP or FTP application. Probed every `interval_seconds`, at a stable per-target phase so
     10,000 targets do not all fire in the same second."""
@@ -196,7 +198,7 @@ class Target(models.Model):
         return zlib.crc32(f"target:{self.pk}".encode()) % max(1, self.interval_seconds)
 
 
-class StateChange(models.Model):
+class StateChange(FastChoiceDisplay, models.Model):
     """A target moved between unknown / up / failing / down; the check used and the detail of
     the probe that moved it. This, with the outages, is the probe history kept for a year."""
 
@@ -217,7 +219,7 @@ class StateChange(models.Model):
         return f"{self.target_id} {self.from_state}→{self.to_state} @ {self.at:%Y-%m-%d %H:%M:%S}"
 
 
-class ProbeDaily(models.Model):
+class ProbeDaily(FastChoiceDisplay, models.Model):
     """Counts of probe results per target and local (Asia/Shanghai) day."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="daily")
@@ -241,7 +243,7 @@ class ProbeDaily(models.Model):
 HOURLY_KEEP_DAYS = 8
 
 
-class ProbeHourly(models.Model):
+class ProbeHourly(FastChoiceDisplay, models.Model):
     """Counts and latency of probe results per target and clock hour (kept HOURLY_KEEP_DAYS days):
     the response-time line and the hourly uptime strip of the target page."""
 

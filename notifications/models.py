@@ -6,10 +6,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import Channel, Status
 
 
-class Notification(models.Model):
+class Notification(FastChoiceDisplay, models.Model):
     """One attempt to tell one address something over one channel. The idempotency key makes
     a retried sweep or task find the row it already wrote instead of sending twice."""
 
@@ -56,7 +58,7 @@ class Notification(models.Model):
         return f"{self.get_channel_display()} → {self.address}: {self.subject}"
 
 
-class InboxItem(models.Model):
+class InboxItem(FastChoiceDisplay, models.Model):
     """One event told to one portal user, shown in their in-app notification centre. Written in
     the same transaction as the notification rows of the event (the in-app channel,
     notifications.channels.inbox); the same event on several channels (e-mail and SMS) is one item.

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import (
     AuthorizationMethod,
     AuthorizationStatus,
@@ -41,7 +43,7 @@ def has_accepted_authorization(operation: models.Model) -> bool:
                                         status=AuthorizationStatus.ACCEPTED).exists()
 
 
-class OperationRequest(ConcurrentTransitionMixin, models.Model):
+class OperationRequest(FastChoiceDisplay, ConcurrentTransitionMixin, models.Model):
     """A request for an operation on one of the customer's services, made by (or on behalf of)
     one of the customer's designated authorized contacts."""
 
@@ -135,7 +137,7 @@ def authorization_path(instance: Authorization, filename: str) -> str:
     return f"operations/{instance.operation_id}/{instance.stored_name}"
 
 
-class Authorization(models.Model):
+class Authorization(FastChoiceDisplay, models.Model):
     """One authorization of an operation: a signed written document (书面授权) or a verified phone
     call (电话授权). Once decided it never changes and is never deleted; a correction is a new
     record that points at the one it corrects."""
@@ -194,7 +196,7 @@ class Authorization(models.Model):
         raise ValueError("An authorization cannot be deleted.")
 
 
-class PhoneAttempt(models.Model):
+class PhoneAttempt(FastChoiceDisplay, models.Model):
     """Every phone-authorization attempt, right or wrong, with the engineer and the time. The
     password the caller gave is never stored; only whether it matched."""
 
@@ -232,7 +234,7 @@ class PhoneAttempt(models.Model):
         raise ValueError("Phone attempts cannot be deleted.")
 
 
-class PhoneAuthLock(models.Model):
+class PhoneAuthLock(FastChoiceDisplay, models.Model):
     """Phone authorization for a customer locked after too many wrong attempts in the window."""
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
@@ -265,7 +267,7 @@ class PhoneAuthLock(models.Model):
         raise ValueError("Locks cannot be deleted.")
 
 
-class OperationStep(models.Model):
+class OperationStep(FastChoiceDisplay, models.Model):
     """A step the engineer logged while the operation was in progress, with its time."""
 
     operation = models.ForeignKey(OperationRequest, on_delete=models.PROTECT, related_name="steps")
@@ -294,7 +296,7 @@ class OperationStep(models.Model):
         raise ValueError("Steps cannot be deleted.")
 
 
-class OperationMessage(models.Model):
+class OperationMessage(FastChoiceDisplay, models.Model):
     """A feedback message to the customer (e-mail and portal). The first one after the
     authorization meets clock C5 (第七条: first feedback within 30 minutes)."""
 

@@ -10,6 +10,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from sla.choices import ClockState
 from sla.mirrors import KeepsClockFields
+from slaportal.models import FastChoiceDisplay
 
 from .choices import (
     PROVISIONING_OPEN_STATES,
@@ -23,7 +24,7 @@ from .choices import (
 S = OrderState
 
 
-class InstallationOrder(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
+class InstallationOrder(FastChoiceDisplay, ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """The initial installation of one service (rental, colocation or rack rental). Created when
     the service is; completed when every checklist item is done and the engineer confirms."""
 
@@ -102,7 +103,7 @@ class InstallationOrder(ConcurrentTransitionMixin, KeepsClockFields, models.Mode
         self.paused_at = None
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(FastChoiceDisplay, models.Model):
     """One piece of installation work (server hardware, system software, power, network)."""
 
     order = models.ForeignKey(InstallationOrder, on_delete=models.PROTECT, related_name="items",
@@ -131,7 +132,7 @@ class ChecklistItem(models.Model):
 P = ProvisioningState
 
 
-class ProvisioningOrder(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
+class ProvisioningOrder(FastChoiceDisplay, ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """The opening of an enterprise e-mail service for one domain (promise E5, seed 002 §8):
     opened with the service (or by staff), its E5 clock started when the payment is confirmed
     (24 h for a domain the customer has, 48 h for one to register), completed when the checklist
@@ -221,7 +222,7 @@ class ProvisioningOrder(ConcurrentTransitionMixin, KeepsClockFields, models.Mode
         self.cancel_reason = reason
 
 
-class ProvisioningItem(models.Model):
+class ProvisioningItem(FastChoiceDisplay, models.Model):
     """One piece of the provisioning work (domain registration, DNS records, mailboxes, the
     administrator account, telling the customer), ticked with who and when."""
 

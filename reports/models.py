@@ -8,10 +8,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import ReportKind
 
 
-class WrittenReport(models.Model):
+class WrittenReport(FastChoiceDisplay, models.Model):
     """One issued report. `sequence` counts the reports of a subject (1 = the first written
     report); `version` counts corrections of the same report. Rows and files never change once
     written: save() refuses an update and delete() refuses outright."""

@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
 
-class LoopHeartbeat(models.Model):
+
+class LoopHeartbeat(FastChoiceDisplay, models.Model):
     """The last completed iteration of one loop: when, how long it took, by which process."""
 
     name = models.CharField(_("loop"), max_length=40, unique=True)

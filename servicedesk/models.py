@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from sla.choices import ClockState
 from sla.mirrors import KeepsClockFields
+from slaportal.models import FastChoiceDisplay
 
 from .choices import (
     ChangeState,
@@ -25,7 +26,7 @@ from .choices import (
 S = RequestState
 
 
-class ServiceRequest(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
+class ServiceRequest(FastChoiceDisplay, ConcurrentTransitionMixin, KeepsClockFields, models.Model):
     """One request to customer service or technical support (seed 000 §5, §6; seed 002 §9),
     with a first-response clock (SR-FIRST) and a resolution clock (SR-RESOLVE)."""
 
@@ -130,7 +131,7 @@ class ServiceRequest(ConcurrentTransitionMixin, KeepsClockFields, models.Model):
         self.cancelled_at = at
 
 
-class RequestEntry(models.Model):
+class RequestEntry(FastChoiceDisplay, models.Model):
     """One entry of a request's thread: a reply (staff or customer; the customer sees it) or an
     internal note (staff only: never on a customer's page, in the API for customers, or in mail)."""
 
@@ -169,7 +170,7 @@ def attachment_path(instance: RequestAttachment, filename: str) -> str:
     return f"servicedesk/{instance.request_id}/{instance.stored_name}"
 
 
-class RequestAttachment(models.Model):
+class RequestAttachment(FastChoiceDisplay, models.Model):
     """A file attached to a request (checked by content like complaints', stored under a
     generated name, always downloaded as an attachment). An attachment of an internal note is
     staff-only like the note."""
@@ -197,7 +198,7 @@ class RequestAttachment(models.Model):
         return self.original_name
 
 
-class InboundMail(models.Model):
+class InboundMail(FastChoiceDisplay, models.Model):
     """One message read from the service mailbox, recorded once per Message-ID (the unique
     constraint is what makes reading twice harmless). What became of it is `outcome`; an
     unmatched or forged one stays here for staff (servicedesk:mailbox page) and is never
@@ -228,7 +229,7 @@ class InboundMail(models.Model):
         return self.message_id
 
 
-class ServiceChange(models.Model):
+class ServiceChange(FastChoiceDisplay, models.Model):
     """A service change agreed with the customer (服务内容变更): the new values of fields of the
     service record, applied through customers.services (audited there), and the authorized
     operation that carries out any work on the customer's equipment."""
@@ -268,7 +269,7 @@ class ServiceChange(models.Model):
         return [(str(getattr(Service._meta.get_field(k), "verbose_name", k)), v) for k, v in self.changes.items()]
 
 
-class RenewalReminder(models.Model):
+class RenewalReminder(FastChoiceDisplay, models.Model):
     """The reminder of a contract's end sent `threshold` days before it, and the renewal request
     it opened. One per contract, end date and threshold (the unique constraint is what keeps a
     second run of the daily task from reminding or opening twice); the end date is part of the

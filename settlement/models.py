@@ -7,10 +7,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import CloseTrigger, Verdict
 
 
-class MonthClose(models.Model):
+class MonthClose(FastChoiceDisplay, models.Model):
     """A calendar month (Asia/Shanghai) that has been closed. Its row is the lock that serialises
     every close and re-judgement of that month, so two closers never propose a remedy twice."""
 
@@ -32,7 +34,7 @@ class MonthClose(models.Model):
         return f"{self.month:%Y-%m}"
 
 
-class Judgement(models.Model):
+class Judgement(FastChoiceDisplay, models.Model):
     """One period promise judged for one service and month: the measured value against the
     threshold, met or breached, the outages counted and excluded (with causes), when computed.
     Never edited: a re-judgement after a late change is a new version that supersedes it."""
@@ -89,7 +91,7 @@ class Judgement(models.Model):
         return self.verdict == Verdict.BREACHED
 
 
-class MonthlyStatement(models.Model):
+class MonthlyStatement(FastChoiceDisplay, models.Model):
     """The customer's monthly SLA statement (月度服务品质报告) for one month: the subject of its
     written reports (reports.WrittenReport). Re-judging the month issues a new version."""
 

@@ -15,6 +15,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import CalendarCode, ClockState, Comparison, PolicyKind, Remedy, Unit
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ DEADLINE_UNITS = {
 }
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(FastChoiceDisplay, models.Model):
     """One promise of the agreement: metric, comparison, threshold, unit, calendar, remedy and
     the clause it comes from. Seeded by a data migration; every number lives here, not in code."""
 
@@ -100,7 +102,7 @@ def validate_target(*, kind: str, threshold: Decimal | None, unit: str, calendar
         raise ValidationError(errors)
 
 
-class ContractPolicy(models.Model):
+class ContractPolicy(FastChoiceDisplay, models.Model):
     """A per-contract override of a policy's target (or switching a promise off for a contract)."""
 
     contract = models.ForeignKey("customers.Contract", on_delete=models.CASCADE,
@@ -130,7 +132,7 @@ class ContractPolicy(models.Model):
                             unit=self.policy.unit, calendar=self.policy.calendar)
 
 
-class WorkdayOverride(models.Model):
+class WorkdayOverride(FastChoiceDisplay, models.Model):
     """An admin-entered fact about one date of the cn-workdays calendar. It wins over the
     holidays library, and a year with at least one row counts as covered."""
 
@@ -147,7 +149,7 @@ class WorkdayOverride(models.Model):
         return f"{self.date} {'✓' if self.is_working_day else '✗'}"
 
 
-class Clock(ConcurrentTransitionMixin, models.Model):
+class Clock(FastChoiceDisplay, ConcurrentTransitionMixin, models.Model):
     """A running promise: started by an event, due at a time computed on the policy's calendar,
     warned before and escalated at breach. Every workflow uses this one clock."""
 

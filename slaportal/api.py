@@ -515,3 +515,31 @@ class ReasonInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """Input of a transition: why (kept in the audit trail)."""
 
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class FastRows:
+    """For an output serializer whose fields need no request context (no hyperlinks): its
+    fields are built once per process and reused, and each row is turned into a dictionary
+    exactly as Serializer.to_representation does (the same fields, values and None handling).
+
+    DRF builds a ModelSerializer's fields anew for every serializer instance (mapping each model
+    field, deep-copying the declared ones): a few milliseconds on every list request, as much
+    as serialising the 25 rows. Listed before the serializer class in the bases."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        cls = type(self)
+        fields = cls.__dict__.get("_fast_rows_fields")
+        if fields is None:
+            # Built on an unbound instance of the class (no context), kept on this very class
+            # (a subclass with more fields builds its own).
+            fields = [f for f in cls().fields.values() if not f.write_only]
+            cls._fast_rows_fields = fields  # type: ignore[attr-defined]
+        ret: dict[str, Any] = {}
+        for field in fields:
+            try:
+                attribute = field.get_attribute(instance)
+            except serializers.SkipField:
+                continue
+            check = attribute.pk if isinstance(attribute, serializers.PKOnlyObject) else attribute
+            ret[field.field_name] = None if check is None else field.to_representation(attribute)
+        return ret

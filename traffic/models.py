@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slaportal.models import FastChoiceDisplay
+
 from .choices import AuthProtocol, PrivProtocol, SnmpVersion
 
 POLL_INTERVAL = 300
@@ -19,7 +21,7 @@ POLL_INTERVAL = 300
 SAMPLE = struct.Struct("<Hff")
 
 
-class SwitchPort(models.Model):
+class SwitchPort(FastChoiceDisplay, models.Model):
     """One switch port carrying a hosting service's traffic: where to poll it (device, SNMP
     credentials sealed with monitoring.sealing, never shown after saving), which interface, and
     the poller's state (last counters and uptime, for the next rate)."""
@@ -93,7 +95,7 @@ class SwitchPort(models.Model):
             raise ValidationError(errors)
 
 
-class TrafficSlot(models.Model):
+class TrafficSlot(FastChoiceDisplay, models.Model):
     """One slot of a port's round-robin ring at one resolution (choices.RINGS): the average and
     maximum in/out bit rates of the samples in the bucket starting at `start_at`. A slot whose
     bucket has passed is overwritten in place, so rows per port never grow."""
@@ -112,7 +114,7 @@ class TrafficSlot(models.Model):
         constraints = [models.UniqueConstraint(fields=["port", "resolution", "slot"], name="trafficslot_ring")]
 
 
-class TrafficDay(models.Model):
+class TrafficDay(FastChoiceDisplay, models.Model):
     """The 5-minute samples of one port on one local day, packed (slot of day, in, out: 10 bytes
     each, at most 288 a day): what the monthly 95th percentile is computed from. Days older than
     RETAIN_DAYS are deleted, so a port keeps at most that many rows."""
@@ -126,7 +128,7 @@ class TrafficDay(models.Model):
         indexes = [models.Index(fields=["day"], name="trafficday_day")]  # the daily prune
 
 
-class MrtgLoginAttempt(models.Model):
+class MrtgLoginAttempt(FastChoiceDisplay, models.Model):
     """Every sign-in on the MRTG traffic view (/traffic/mrtg/), right or wrong, with the client
     address: the rate limit and the lockout count these. The password given is never stored."""
 

@@ -16,7 +16,7 @@ from customers.api.serializers import UserRefSerializer
 from customers.choices import Language, Role
 from reports.models import WrittenReport
 from sla.choices import ClockState
-from slaportal.api import IdField, ScopedPrimaryKeyRelatedField
+from slaportal.api import FastRows, IdField, ScopedPrimaryKeyRelatedField
 
 from ..choices import ComplaintChannel, ComplaintState, ComplaintSubject, ComplaintTarget
 from ..models import Complaint, ComplaintAttachment
@@ -38,7 +38,7 @@ class ComplaintFilterSerializer(serializers.Serializer):  # type: ignore[type-ar
                 "subject": d.get("subject"), "overdue": d.get("overdue")}
 
 
-class ComplaintOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ComplaintOutputSerializer(FastRows, serializers.ModelSerializer):  # type: ignore[type-arg]
     """A complaint as the list shows it: facts, state and the C8 deadline (annotated by the
     selector, so a page of them costs no extra query per row)."""
 
