@@ -149,6 +149,11 @@ class WorkdayOverride(FastChoiceDisplay, models.Model):
         return f"{self.date} {'✓' if self.is_working_day else '✗'}"
 
 
+# Clocks that still ask for work: running or paused, or breached with the obligation not yet
+# fulfilled (a late report is still owed).
+OPEN_WORK = models.Q(state__in=["running", "paused"]) | models.Q(state="breached", completed_at__isnull=True)
+
+
 class Clock(FastChoiceDisplay, ConcurrentTransitionMixin, models.Model):
     """A running promise: started by an event, due at a time computed on the policy's calendar,
     warned before and escalated at breach. Every workflow uses this one clock."""
@@ -204,6 +209,14 @@ class Clock(FastChoiceDisplay, ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["warned_at"], name="clock_warn_unescalated",
                          condition=models.Q(warned_at__isnull=False, warn_escalated_at__isnull=True)),
             models.Index(fields=["content_type", "object_id"], name="clock_subject"),
+            # The work queues (sla.selectors.my_work_queue): a person's open work, and the
+            # unassigned open work of a customer, by deadline; only the clocks still asking for
+            # work, with what the grouping reads, so the ranking never visits the table.
+            models.Index(fields=["assignee", "due_at", "id"], name="clock_open_assignee_due",
+                         include=["warn_at", "state", "completed_at"], condition=OPEN_WORK),
+            models.Index(fields=["customer", "due_at", "id"], name="clock_open_unassigned_due",
+                         include=["warn_at", "state", "completed_at"],
+                         condition=OPEN_WORK & models.Q(assignee__isnull=True)),
         ]
         constraints = [
             # One open clock per promise and subject: starting it twice is a bug, not a second clock.

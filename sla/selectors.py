@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
@@ -166,17 +168,50 @@ def _queue_groups(now: datetime) -> dict[str, Q]:
 
 
 def _work_queue(qs: models.QuerySet[Clock], *, now: datetime, limit: int) -> WorkQueue:
-    """A fixed number of queries whatever the number of clocks: the three counts in one query,
-    then one bounded query per group that has rows. Clocks that still ask for work: running or
-    paused, or breached and not yet fulfilled (as on the overdue review: a late report is still
-    owed)."""
+    """Two queries whatever the number of clocks: each clock that still asks for work (running
+    or paused, or breached and not yet fulfilled, as on the overdue review: a late report is
+    still owed) gets its group, its rank in the group by deadline and the group's size (window
+    functions), and the first `limit` of each group, each with its group's full count, are
+    loaded. (Four queries did this before; planning each cost the database more than running it.)"""
     groups_q = _queue_groups(now)
-    counts = qs.aggregate(**{g: models.Count("id", filter=cond) for g, cond in groups_q.items()})
-    groups: dict[str, list[QueueRow]] = {}
-    for g, cond in groups_q.items():
-        rows = qs.filter(cond).order_by("due_at", "id")[:limit] if counts[g] else []
-        groups[g] = [QueueRow(clock=c, item_url=clock_item_url(c)) for c in rows]
-    return WorkQueue(groups=groups, counts={g: int(n or 0) for g, n in counts.items()}, limit=limit)
+    # The ranking reads the clocks' own columns only (the partial index of open clocks serves
+    # it): the ORM writes which clocks (scope and "asks for work"), hand-written SQL around it
+    # groups and ranks them, as _queue_groups does (the ORM's version of this cost more to
+    # compile than to run). The rows shown, at most 3 x `limit`, are then loaded in full.
+    anywhere = functools.reduce(operator.or_, groups_q.values())
+    inner, params = (qs.select_related(None).filter(anywhere).order_by()
+                     .values("id", "state", "due_at", "warn_at", "completed_at").query.sql_with_params())
+    conn = connections[qs.db]
+    at = conn.ops.adapt_datetimefield_value(now)
+    sql = f"""
+        SELECT id, queue_group, queue_count FROM (
+            SELECT id, queue_group,
+                   ROW_NUMBER() OVER (PARTITION BY queue_group ORDER BY due_at, id) AS queue_rank,
+                   COUNT(*) OVER (PARTITION BY queue_group) AS queue_count
+            FROM (SELECT id, due_at, CASE
+                    WHEN (state = %s AND completed_at IS NULL) OR (state IN (%s, %s) AND due_at <= %s) THEN %s
+                    WHEN state IN (%s, %s) AND due_at > %s AND warn_at <= %s THEN %s
+                    WHEN state IN (%s, %s) AND due_at > %s AND warn_at > %s THEN %s
+                  END AS queue_group
+                  FROM ({inner}) AS open_clocks) AS grouped
+            WHERE queue_group IS NOT NULL) AS ranked
+        WHERE queue_rank <= %s"""
+    run, pause, late = ClockState.RUNNING.value, ClockState.PAUSED.value, ClockState.BREACHED.value
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [late, run, pause, at, QueueGroup.BREACHED.value,
+                             run, pause, at, at, QueueGroup.AT_RISK.value,
+                             run, pause, at, at, QueueGroup.RUNNING.value, *params, limit])
+        ranked = cursor.fetchall()
+    by_id = {pk: (g, n) for pk, g, n in ranked}
+    rows = list(qs.filter(pk__in=by_id).order_by("due_at", "id")) if by_id else []
+    groups: dict[str, list[QueueRow]] = {str(g): [] for g in groups_q}
+    counts = dict.fromkeys(groups, 0)
+    for c in rows:
+        g, n = by_id[c.pk]
+        if g in groups:
+            groups[g].append(QueueRow(clock=c, item_url=clock_item_url(c)))
+            counts[g] = int(n)
+    return WorkQueue(groups=groups, counts=counts, limit=limit)
 
 
 def my_work_queue(*, user: Any, now: datetime | None = None, limit: int = QUEUE_LIMIT) -> WorkQueue:

@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -85,6 +85,29 @@ def time_left(clock: Any, now: datetime | None = None) -> SafeString:
         classes, format_html(' data-clock="{}"', pk) if pk else "",
         _iso(clock.due_at), _iso(getattr(clock, "warn_at", None)), clock.state,
         time_left_text(clock, now))
+
+
+@register.simple_tag
+def queue_rows(rows: Any, now: datetime | None = None) -> SafeString:
+    """The rows of a work-queue group (home/_work_queue.html) as HTML, written here rather than
+    by the template language: the same cells, every value escaped by format_html, at a fraction
+    of the cost (the staff home rendered up to 60 such rows on every visit)."""
+    from django.urls import reverse
+
+    now = now or timezone.now()
+    detail = reverse("sla:clock_detail", args=[0])[:-2]  # ".../clocks/"; + pk + "/"
+    out = []
+    for r in rows:
+        c = r.clock
+        out.append(format_html(
+            '<tr data-queue-clock="{}"><td><a href="{}">{}</a></td>'
+            '<td title="{}"><a href="{}{}/">{}</a> {}</td><td>{}</td>'
+            '<td><span class="pill {}">{}</span></td><td class="when">{}</td><td class="{}">{}</td></tr>',
+            c.pk, r.item_url, c.label, c.policy.clause, detail, c.pk, c.policy.code, c.policy.name,
+            c.customer or "—", c.state, c.get_state_display(),
+            timezone.localtime(c.due_at).strftime("%Y-%m-%d %H:%M") if c.due_at else "",
+            "late" if clock_is_late(c, now) else "", time_left(c, now)))
+    return mark_safe("\n".join(out))  # each row built by format_html
 
 
 @register.filter
