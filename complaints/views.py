@@ -14,8 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -33,8 +32,10 @@ from slaportal.downloads import file_download
 from slaportal.errors import ConflictError, DomainError, ForbiddenError
 from slaportal.paging import keyset_page
 from slaportal.ui import (
+    esc,
     filter_values,
     form_add_domain_error,
+    local_minute,
     querystring_without_page,
     require_view_perm,
 )
@@ -107,31 +108,27 @@ def complaint_list_view(request: HttpRequest) -> HttpResponse:
         "staff": staff, "can_create": staff or user_customer_id(request.user) is not None})
 
 
-def complaint_rows(complaints: Any, *, staff: bool) -> list[str]:
+def complaint_rows(complaints: Any, *, staff: bool) -> list[SafeString]:
     """The list's rows as HTML, written here rather than by the template language: the same
-    cells, every value escaped by format_html, at a tenth of the cost per row (the list page
-    spent over half its time rendering 50 rows of nine cells)."""
+    cells, every value escaped (slaportal.ui.esc), at a small part of the cost per row (the list
+    page spent over half its time rendering 50 rows of nine cells)."""
     detail = reverse("complaints:detail", args=[0])[:-2]  # "/complaints/"; + pk + "/"
     out = []
     for c in complaints:
         due = "—"
         if c.c8_due_at:
-            due = format_html('<span class="{}">{}</span> <span class="pill {}">{}</span>',
-                              "late" if c.c8_state == ClockState.BREACHED else "", _minute(c.c8_due_at),
-                              c.c8_state or "", state_label(c.c8_state))
-        out.append(format_html(
-            '<tr><td><a href="{}{}/">{}</a></td>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td><span class="pill {}">{}</span></td><td>{}</td>{}</tr>',
-            detail, c.pk, c.number, format_html("<td>{}</td>", c.customer.name) if staff else "",
-            c.title, c.get_subject_display(), c.get_channel_display(), _minute(c.received_at),
-            c.state, c.get_state_display(), due,
-            format_html("<td>{}</td>", person_name(c.specialist) or "—") if staff else ""))
+            late = "late" if c.c8_state == ClockState.BREACHED else ""
+            due = (f'<span class="{late}">{local_minute(c.c8_due_at)}</span> '
+                   f'<span class="pill {esc(c.c8_state)}">{esc(state_label(c.c8_state))}</span>')
+        customer = f"<td>{esc(c.customer.name)}</td>" if staff else ""
+        specialist = f"<td>{esc(person_name(c.specialist) or '—')}</td>" if staff else ""
+        out.append(mark_safe(  # noqa: S308 - every value above and below is escaped by esc()
+            f'<tr><td><a href="{detail}{int(c.pk)}/">{esc(c.number)}</a></td>{customer}'
+            f"<td>{esc(c.title)}</td><td>{esc(c.get_subject_display())}</td>"
+            f"<td>{esc(c.get_channel_display())}</td><td>{local_minute(c.received_at)}</td>"
+            f'<td><span class="pill {esc(c.state)}">{esc(c.get_state_display())}</span></td>'
+            f"<td>{due}</td>{specialist}</tr>"))
     return out
-
-
-def _minute(value: Any) -> str:
-    """As the template filter date:"Y-m-d H:i" writes an aware time: in the current time zone."""
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 AUDIT_LABELS = {

@@ -21,6 +21,7 @@ import binascii
 import datetime as dt
 import json
 import math
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -51,21 +52,39 @@ class CursorError(ValueError):
 
 def count_rows(qs: models.QuerySet[Any], *, limit: int | None = None) -> tuple[int, bool]:
     """(number of rows, whether it is an estimate). One query when the list is small (exact),
-    two when it is large (the bounded count, then the planner's estimate)."""
+    two when it is large (the bounded count, then the planner's estimate). On PostgreSQL a list
+    found large is remembered for a minute (per process): until then its count is the planner's
+    estimate alone, one query that reads no rows, instead of counting the first `limit` + 1
+    rows on every request; an estimate that falls to `limit` or below is counted again."""
     limit = COUNT_EXACT_LIMIT if limit is None else limit
+    if connections[qs.db].vendor != "postgresql":
+        bounded = qs.order_by()[: limit + 1].count()
+        return (bounded, False) if bounded <= limit else (qs.count(), False)
+    sql, params = qs.order_by().query.sql_with_params()
+    key = (qs.db, sql, tuple(params), limit)
+    now = time.monotonic()
+    if _LARGE.get(key, 0.0) > now:
+        estimate = _planner_rows(qs.db, sql, params)
+        if estimate > limit:
+            return estimate, True
+    _LARGE.pop(key, None)
     bounded = qs.order_by()[: limit + 1].count()
     if bounded <= limit:
         return bounded, False
-    if connections[qs.db].vendor != "postgresql":
-        return qs.count(), False
-    estimate = _planner_rows(qs)
+    if len(_LARGE) >= _LARGE_MAX:
+        _LARGE.clear()
+    _LARGE[key] = now + LARGE_REMEMBERED_SECONDS
     # The planner can be far off; never say fewer rows than we just saw exist.
-    return max(estimate, bounded), True
+    return max(_planner_rows(qs.db, sql, params), bounded), True
 
 
-def _planner_rows(qs: models.QuerySet[Any]) -> int:
-    sql, params = qs.order_by().query.sql_with_params()
-    with connections[qs.db].cursor() as cursor:
+LARGE_REMEMBERED_SECONDS = 60.0
+_LARGE_MAX = 1024
+_LARGE: dict[tuple[Any, ...], float] = {}  # list (its SQL) -> until when it counts as large
+
+
+def _planner_rows(alias: str, sql: str, params: Any) -> int:
+    with connections[alias].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
     if isinstance(plan, str | bytes):

@@ -4,6 +4,7 @@ before rendering."""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from typing import Any
 
@@ -32,6 +33,27 @@ def querystring_without_page(request: HttpRequest) -> str:
     q = request.GET.copy()
     q.pop("page", None)
     return q.urlencode()
+
+
+# --- Rows written in Python -------------------------------------------------------------------
+# Long lists (complaints, clocks, work queues) write their rows in Python: the template language
+# costs about a tenth of a millisecond per row of nine cells, enough to be most of a list page.
+
+def esc(value: Any) -> str:
+    """`value` as HTML text, escaped as the template language escapes it ("" for None); a value
+    that is already HTML (SafeString, format_html) is kept as it is."""
+    if value is None:
+        return ""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value), quote=True)
+
+
+def local_minute(value: Any) -> str:
+    """An aware time as the filter date:"Y-m-d H:i" writes it: in the current time zone."""
+    from django.utils import timezone
+
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 # --- List filters ------------------------------------------------------------------------------

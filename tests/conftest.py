@@ -23,6 +23,17 @@ def pytest_report_header(config):  # type: ignore[no-untyped-def]
     return [f"slaportal: database={where} broker={settings.CELERY_BROKER_URL}"]
 
 
+@pytest.fixture(autouse=True)
+def _lists_forget_their_size():  # type: ignore[no-untyped-def]
+    """slaportal.paging remembers which lists are large (per process, for a minute): each test
+    starts with a database of its own, so with nothing remembered."""
+    from slaportal import paging
+
+    paging._LARGE.clear()
+    yield
+    paging._LARGE.clear()
+
+
 @pytest.fixture
 def alice(db):
     """A customer user of customer A."""

@@ -117,6 +117,31 @@ def test_a_large_list_says_its_count_is_an_estimate(services, manager, api, monk
     assert body["count_is_estimate"] is False and body["count"] == 23
 
 
+def test_a_large_list_is_remembered_and_then_only_estimated(services, manager, api, monkeypatch):
+    """A list found larger than the exact-count limit is not counted again for a minute: its
+    count is the planner's estimate alone (one EXPLAIN, no COUNT); on SQLite it is always exact."""
+    monkeypatch.setattr(paging, "COUNT_EXACT_LIMIT", 10)
+    client = api(manager)
+    with CaptureQueriesContext(connection) as first:
+        assert client.get("/api/services/?page_size=4").json()["count"] >= 11
+    with CaptureQueriesContext(connection) as second:
+        body = client.get("/api/services/?page_size=4").json()
+
+    def counting(q):  # type: ignore[no-untyped-def]
+        return [x["sql"] for x in q.captured_queries if "COUNT(" in x["sql"].upper() or "EXPLAIN" in x["sql"]]
+
+    if connection.vendor == "postgresql":
+        assert len(counting(first)) == 2 and len(counting(second)) == 1
+        assert counting(second)[0].startswith("EXPLAIN") and body["count_is_estimate"] is True
+        monkeypatch.setattr(paging, "LARGE_REMEMBERED_SECONDS", -1.0)  # forgotten: counted again
+        paging._LARGE.clear()
+        with CaptureQueriesContext(connection) as third:
+            client.get("/api/services/?page_size=4")
+        assert len(counting(third)) == 2
+    else:
+        assert body["count"] == 23 and body["count_is_estimate"] is False
+
+
 @pytest.mark.parametrize("cursor", ["abc", "", "eyJrIjpbXX0", "x" * 5000, "%00", "1:2:3"])
 def test_a_bad_cursor_is_a_400_on_cursor(services, manager, api, cursor):
     with translation.override("en"):

@@ -144,3 +144,23 @@ def test_list_template_renders_without_a_query(who, service_a, specialist, alice
                                 {"rows": complaint_rows(complaints, staff=who == "specialist")})
     assert ctx.captured_queries == []
     assert html.count("<tr>") == 9
+
+
+def test_rows_written_in_python_escape_what_people_typed(service_a, specialist):  # type: ignore[no-untyped-def]
+    """The list, the work queue and the clock table write their rows in Python: a title, a name
+    or a label with markup in it is shown as text, never run."""
+    from sla.models import Clock
+    from sla.selectors import QueueRow
+    from sla.templatetags.sla_ui import clock_rows, queue_rows
+
+    evil = '<script>alert("x")</script>&'
+    c = complaint_create(customer=service_a.customer, actor=specialist, channel="email", subject="network",
+                         title=evil, description="d", complainant_name="p")
+    complaint_accept(complaint_id=c.pk, actor=specialist)
+    row = complaint_rows(complaint_list(user=specialist).filter(pk=c.pk), staff=True)[0]
+    assert "<script>" not in row and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in row
+    clock = Clock.objects.select_related("policy", "customer", "assignee", "content_type").get(object_id=c.pk)
+    clock.label = evil
+    for html in (str(clock_rows([clock])), str(queue_rows([QueueRow(clock=clock, item_url='/x?a=1&b="2"')]))):
+        assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="/x?a=1&amp;b=&quot;2&quot;"' in str(queue_rows([QueueRow(clock=clock, item_url='/x?a=1&b="2"')]))
