@@ -628,6 +628,8 @@ def main() -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the database a previous --keep run seeded with the same figures")
     ap.add_argument("--only", default="", help="comma-separated case keys to measure (development)")
+    ap.add_argument("--mix-report", type=int, default=0, metavar="N",
+                    help="before the mixed load, time each of its URLs alone and print the N slowest")
     opts = ap.parse_args()
     n = opts.complaints if opts.complaints is not None else (10_000 if opts.quick else 100_000)
     running = opts.running if opts.running is not None else (1_000 if opts.quick else 10_000)
@@ -659,7 +661,7 @@ def main() -> int:
     os.environ.update(env)
     print(f"database={db_url} complaints={n:,} running clocks={running:,} client={client} "
           f"web={opts.worker_class} {opts.workers} workers x {opts.threads if opts.worker_class == 'gthread' else 1} "
-          f"threads; runs={opts.runs} x {seconds:g} s, mixed {opts.mixed_users} users x {mixed_seconds:g} s",
+          f"threads, keep-alive {os.environ.get('WEB_KEEPALIVE') or 0} s; runs={opts.runs} x {seconds:g} s, mixed {opts.mixed_users} users x {mixed_seconds:g} s",
           flush=True)
 
     marker = var_dir / "seeded.json"
@@ -787,6 +789,16 @@ def main() -> int:
             mix += [(cookie, p) for p in kept]
             print(f"mixed load: {role}: {len(kept)} URLs", flush=True)
         random.Random(14).shuffle(mix)
+        if opts.mix_report:
+            # Each URL of the mix alone, the median of three: which pages the mixed load waits on.
+            timed = []
+            for cookie, p in sorted(set(mix), key=lambda cp: cp[1]):
+                took = sorted(fetch(base, cookie, p)[2] for _ in range(3))[1]
+                timed.append((took, p))
+            timed.sort(reverse=True)
+            print(f"slowest of the mix's {len(timed)} URLs alone (median of 3):", flush=True)
+            for took, p in timed[:opts.mix_report]:
+                print(f"  {took * 1000:7.1f} ms  {p[:100]}", flush=True)
 
         print(f"\n{'case':44} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}   (median of {opts.runs} "
               f"runs of {seconds:g} s, {opts.connections} connections)", flush=True)

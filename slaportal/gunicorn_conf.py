@@ -13,6 +13,14 @@ How the web uses its cores (read from the environment; `make run` and a systemd 
     WEB_CONCURRENCY   worker processes (default 2: one per core of a small host).
     WEB_THREADS       threads per gthread worker (default 4).
     WEB_DB_CONNECTIONS_MAX  the most database connections the web may hold (default 40).
+    WEB_KEEPALIVE     seconds a client's connection is kept open for its next request (default 0:
+                      closed after each response). A gthread worker keeps the connections it
+                      accepted: with keep-alive, two busy clients often end up on one process,
+                      sharing its one core (its GIL) while the other process idles, which doubled
+                      the median response in bench/scale_bench.py (one run in two). Closed, each
+                      request is accepted anew, mostly by the idle process. Behind nginx (which
+                      speaks HTTP/1.0 to its upstream by default) nothing changes; a reconnect
+                      on the same host costs a fraction of a millisecond.
 
 Django keeps one database connection per thread (CONN_MAX_AGE, settings.py), so one web host
 holds at most WEB_CONCURRENCY x WEB_THREADS connections: 2 x 4 = 8 by default. The product must
@@ -68,16 +76,20 @@ def web_concurrency(environ: Mapping[str, str]) -> dict[str, object]:
     # gunicorn would quietly turn a sync worker with threads into gthread: sync means one.
     threads = whole("WEB_THREADS", 4) if kind == "gthread" else 1
     budget = whole("WEB_DB_CONNECTIONS_MAX", 40)
+    raw_keepalive = environ.get("WEB_KEEPALIVE", "").strip() or "0"
+    if not raw_keepalive.isdigit() or int(raw_keepalive) > 300:
+        raise RuntimeError(f"WEB_KEEPALIVE must be a whole number of seconds from 0 to 300, not {raw_keepalive!r}")
     if workers * threads > budget:
         raise RuntimeError(
             f"WEB_CONCURRENCY x WEB_THREADS = {workers} x {threads} = {workers * threads} database "
             f"connections, more than WEB_DB_CONNECTIONS_MAX ({budget}): lower one of them, or raise "
             f"WEB_DB_CONNECTIONS_MAX if the database allows it (PostgreSQL: max_connections)")
     return {"worker_class": WORKER_CLASSES[kind], "workers": workers, "threads": threads,
-            "db_connections": workers * threads}
+            "db_connections": workers * threads, "keepalive": int(raw_keepalive)}
 
 
 _web = web_concurrency(os.environ)
 worker_class = _web["worker_class"]
 workers = _web["workers"]
 threads = _web["threads"]
+keepalive = _web["keepalive"]

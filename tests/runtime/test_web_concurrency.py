@@ -19,7 +19,7 @@ CONF = str(ROOT / "slaportal" / "gunicorn_conf.py")
 
 
 def load_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
-    for name in ("WEB_WORKER_CLASS", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_DB_CONNECTIONS_MAX"):
+    for name in ("WEB_WORKER_CLASS", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_DB_CONNECTIONS_MAX", "WEB_KEEPALIVE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -29,6 +29,9 @@ def load_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
 def test_default_is_gthread_two_workers_four_threads(monkeypatch):
     conf = load_conf(monkeypatch)
     assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("gthread", 2, 4)
+    # Each response closes its connection: a keep-alive client stays pinned to one process.
+    assert conf["keepalive"] == 0
+    assert load_conf(monkeypatch, WEB_KEEPALIVE="5")["keepalive"] == 5
     # The settings gunicorn reads from the file are plain module names.
     assert conf["accesslog"] == "-" and conf["logconfig_dict"]
 
@@ -45,6 +48,8 @@ def test_worker_class_and_threads_come_from_the_environment(monkeypatch):
     ({"WEB_WORKER_CLASS": "gevent"}, "WEB_WORKER_CLASS must be one of sync, gthread"),
     ({"WEB_THREADS": "four"}, "WEB_THREADS must be a whole number"),
     ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be at least 1"),
+    ({"WEB_KEEPALIVE": "-1"}, "WEB_KEEPALIVE must be a whole number of seconds from 0 to 300"),
+    ({"WEB_KEEPALIVE": "3600"}, "WEB_KEEPALIVE must be a whole number of seconds from 0 to 300"),
     ({"WEB_CONCURRENCY": "8", "WEB_THREADS": "8"}, "64 database connections, more than WEB_DB_CONNECTIONS_MAX (40)"),
 ])
 def test_bad_or_unbounded_settings_refuse_to_start_with_a_reason(monkeypatch, env, message):
