@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from time import monotonic
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -127,12 +129,30 @@ def compute_due(*, start: datetime, target: Decimal, unit: str, calendar: str) -
 
 
 def missing_years(today: date | None = None) -> list[int]:
-    """The current and next year, where neither the library nor the override table covers them."""
+    """The current and next year, where neither the library nor the override table covers them.
+    Every page a manager opens asks (the banner of base.html): the answer for the years the
+    library does not know is kept for a minute per process, and forgotten at once in the process
+    that saves or deletes an override (sla.apps connects forget_missing_years)."""
     from .models import WorkdayOverride
 
     today = today or datetime.now(LOCAL_TZ).date()
-    wanted = [today.year, today.year + 1]
     known = library_years()
-    covered = set(WorkdayOverride.objects.filter(date__year__in=wanted).dates("date", "year"))
+    unknown = tuple(y for y in (today.year, today.year + 1) if y not in known)
+    if not unknown:
+        return []
+    hit = _MISSING.get(unknown)
+    if hit is not None and hit[0] > monotonic():
+        return list(hit[1])
+    covered = set(WorkdayOverride.objects.filter(date__year__in=unknown).dates("date", "year"))
     covered_years = {d.year for d in covered}
-    return [y for y in wanted if y not in known and y not in covered_years]
+    result = [y for y in unknown if y not in covered_years]
+    _MISSING[unknown] = (monotonic() + MISSING_YEARS_KEPT_SECONDS, tuple(result))
+    return result
+
+
+MISSING_YEARS_KEPT_SECONDS = 60.0
+_MISSING: dict[tuple[int, ...], tuple[float, tuple[int, ...]]] = {}
+
+
+def forget_missing_years(**_: Any) -> None:
+    _MISSING.clear()

@@ -212,6 +212,10 @@ class Clock(FastChoiceDisplay, ConcurrentTransitionMixin, models.Model):
             # The work queues (sla.selectors.my_work_queue): a person's open work, and the
             # unassigned open work of a customer, by deadline; only the clocks still asking for
             # work, with what the grouping reads, so the ranking never visits the table.
+            # Every clock list's order (due_at, id: keyset pages), and the overdue review's,
+            # which reads only the open ones.
+            models.Index(fields=["due_at", "id"], name="clock_due_id"),
+            models.Index(fields=["due_at", "id"], name="clock_open_due", condition=OPEN_WORK),
             models.Index(fields=["assignee", "due_at", "id"], name="clock_open_assignee_due",
                          include=["warn_at", "state", "completed_at"], condition=OPEN_WORK),
             models.Index(fields=["customer", "due_at", "id"], name="clock_open_unassigned_due",

@@ -97,6 +97,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "slaportal.urls"
 
+# <select> written in Python (the template per <option> dominated filter forms): see the module.
+FORM_RENDERER = "slaportal.renderers.FastSelectRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

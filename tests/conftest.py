@@ -25,13 +25,17 @@ def pytest_report_header(config):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _lists_forget_their_size():  # type: ignore[no-untyped-def]
-    """slaportal.paging remembers which lists are large (per process, for a minute): each test
-    starts with a database of its own, so with nothing remembered."""
+    """slaportal.paging remembers which lists are large and sla.calendars which years are
+    missing (per process, for a minute): each test starts with a database of its own, so with
+    nothing remembered."""
+    from sla import calendars
     from slaportal import paging
 
     paging._LARGE.clear()
+    calendars._MISSING.clear()
     yield
     paging._LARGE.clear()
+    calendars._MISSING.clear()
 
 
 @pytest.fixture

@@ -137,6 +137,35 @@ def clock_rows(clocks: Any, hide_customer: Any = False, now: datetime | None = N
     return mark_safe("\n".join(out))  # noqa: S308 - every value is escaped by esc()
 
 
+@register.simple_tag
+def overdue_rows(clocks: Any, now: datetime | None = None) -> SafeString:
+    """The rows of the overdue review (sla/overdue.html) as HTML (as clock_rows)."""
+    from django.urls import reverse
+
+    from accounts.people import person_name
+
+    now = now or timezone.now()
+    detail = reverse("sla:clock_detail", args=[0])[:-2]
+    customer_page = reverse("customers:detail", args=[0])[:-2]
+    labels = {"overdue": esc(_("overdue")), "warning": esc(_("warning"))}
+    out = []
+    for c in clocks:
+        p = c.policy
+        bucket = c.bucket
+        customer = (f'<a href="{customer_page}{int(c.customer_id)}/">{esc(c.customer)}</a>'
+                    if c.customer_id else "—")
+        out.append(
+            f'<tr><td><span class="pill {esc(bucket)}" data-clock-bucket="{int(c.pk)}">'
+            f'{labels["overdue"] if bucket == "overdue" else labels["warning"]}</span></td>'
+            f'<td title="{esc(p.clause)}">{esc(p.code)} {esc(p.name)}</td>'
+            f'<td><a href="{detail}{int(c.pk)}/">{esc(c.label)}</a></td><td>{customer}</td>'
+            f"<td>{esc(person_name(c.assignee) or '—')}</td>"
+            f'<td><span class="pill {esc(c.state)}" data-clock-pill="{int(c.pk)}">{esc(c.get_state_display())}</span></td>'
+            f'<td class="when">{local_minute(c.started_at)}</td><td class="when">{local_minute(c.due_at)}</td>'
+            f'<td class="{"late" if bucket == "overdue" else "soon"}">{_countdown(c, now)}</td></tr>')
+    return mark_safe("\n".join(out))  # noqa: S308 - every value is escaped by esc()
+
+
 @register.filter
 def is_late(clock: Any) -> bool:
     return clock_is_late(clock)

@@ -294,7 +294,13 @@ def html_list_urls() -> list[str]:
     return sorted(set(found))
 
 
-def test_every_list_page_costs_the_same_for_3_and_30_rows(ctx):
+def test_every_list_page_costs_the_same_for_3_and_30_rows(ctx, monkeypatch):
+    from sla import calendars
+
+    # The calendar banner's answer is kept a minute per process and forgotten when an override
+    # is saved (the bundle saves some): both warm-ups below refill it, and it must outlast the
+    # bundling, else the first page measured after pays a query the others do not.
+    monkeypatch.setattr(calendars, "MISSING_YEARS_KEPT_SECONDS", 3600.0)
     urls = html_list_urls()
     assert "/complaints/" in urls and "/customers/" in urls and len(urls) >= 12
     users = {"manager": ctx["manager"], "alice": ctx["alice"]}
@@ -314,6 +320,8 @@ def test_every_list_page_costs_the_same_for_3_and_30_rows(ctx):
     before = {(who, url): measure(who, url) for who in users for url in urls}
     for i in range(3, 30):
         _bundle(i, ctx)
+    for who in users:
+        clients[who].get("/", secure=True)
     problems = []
     for who in users:
         for url in urls:
