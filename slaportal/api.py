@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import django_filters
 from django import forms
@@ -40,6 +40,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
+from rest_framework.relations import PKOnlyObject
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -532,7 +533,7 @@ class FastRows:
         if fields is None:
             # Built on an unbound instance of the class (no context), kept on this very class
             # (a subclass with more fields builds its own).
-            fields = [f for f in cls().fields.values() if not f.write_only]
+            fields = [f for f in cast(Any, cls)().fields.values() if not f.write_only]
             cls._fast_rows_fields = fields  # type: ignore[attr-defined]
         ret: dict[str, Any] = {}
         for field in fields:
@@ -540,6 +541,6 @@ class FastRows:
                 attribute = field.get_attribute(instance)
             except serializers.SkipField:
                 continue
-            check = attribute.pk if isinstance(attribute, serializers.PKOnlyObject) else attribute
+            check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             ret[field.field_name] = None if check is None else field.to_representation(attribute)
         return ret

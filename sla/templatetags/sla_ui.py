@@ -166,6 +166,38 @@ def overdue_rows(clocks: Any, now: datetime | None = None) -> SafeString:
     return mark_safe("\n".join(out))  # noqa: S308 - every value is escaped by esc()
 
 
+@register.simple_tag
+def breach_rows(rows: Any, lang: str = "") -> SafeString:
+    """The rows of the breach history (sla/breach_list.html) as HTML (as clock_rows); `rows`
+    are the dictionaries sla.breaches.breach_rows() gives."""
+    from django.urls import reverse
+
+    clock_page = reverse("sla:clock_detail", args=[0])[:-2]
+    judgement_page = reverse("settlement:judgement_detail", args=[0])[:-2]
+    english = (lang or "")[:2] == "en"
+    monthly, owed = esc(_("monthly")), esc(_("still owed"))
+    out = []
+    for r in rows:
+        month = r.get("month")
+        ym = month.strftime("%Y-%m") if month else ""
+        if r["source"] == "month":
+            when = esc(_("%(m)s, at month end") % {"m": ym})
+            item = (f'<span class="pill overdue">{monthly}</span> '
+                    f'<a href="{judgement_page}{int(r["obj_id"])}/">{esc(r["item"])} · {ym}</a>')
+            done = "—"
+        else:
+            when = local_minute(r["at"])
+            item = f'<a href="{clock_page}{int(r["obj_id"])}/">{esc(r["item"])}</a>'
+            done = local_minute(r["completed"]) if r.get("completed") else f'<span class="late">{owed}</span>'
+        name = r["name_en"] if english else r["name_zh"]
+        out.append(
+            f'<tr><td class="when">{when}</td><td title="{esc(r.get("clause", ""))}">{esc(r["code"])} {esc(name)}</td>'
+            f"<td>{item}</td><td>{esc(r.get('customer_name') or '—')}</td>"
+            f"<td>{esc(r.get('assignee_name') or '—')}</td>"
+            f'<td class="when">{local_minute(r["due"]) if r.get("due") else "—"}</td><td>{done}</td></tr>')
+    return mark_safe("\n".join(out))  # noqa: S308 - every value is escaped by esc()
+
+
 @register.filter
 def is_late(clock: Any) -> bool:
     return clock_is_late(clock)
