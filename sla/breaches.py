@@ -96,6 +96,18 @@ def overdue_period_rows(*, user: Any, customer_id: int | None = None, policy_cod
     return rows
 
 
+def local_month_sql(vendor: str) -> str:
+    """SQL for a breach row's Asia/Shanghai month as 'YYYY-MM': a monthly breach's own month,
+    else the month of its time (stored in UTC). SQLite (make run's database) keeps times as UTC
+    text and has no time zones; Asia/Shanghai has had no daylight saving since 1991, so it is
+    the time plus 8 hours there."""
+    if vendor == "sqlite":
+        # Cut to the second first: SQLite rounds fractions to the millisecond, which would move
+        # 23:59:59.9999 into the next month.
+        return "strftime('%Y-%m', COALESCE(b.month, datetime(substr(b.at, 1, 19), '+8 hours')))"
+    return "to_char(COALESCE(b.month, (b.at AT TIME ZONE 'Asia/Shanghai')::date), 'YYYY-MM')"
+
+
 def breach_chart(*, user: Any, customer_id: int | None = None, policy_code: str | None = None,
                  months: int = 12, now: datetime | None = None) -> dict[str, Any]:
     """Breaches per promise and month over the last `months` Asia/Shanghai months (this one
@@ -124,9 +136,8 @@ def breach_chart(*, user: Any, customer_id: int | None = None, policy_code: str 
     sql, params = rows.order_by().query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT b.code, MAX(b.name_zh), MAX(b.name_en), "
-            "to_char(COALESCE(b.month, (b.at AT TIME ZONE 'Asia/Shanghai')::date), 'YYYY-MM') AS ym, COUNT(*) "
-            f"FROM ({sql}) b GROUP BY b.code, ym", params)
+            f"SELECT b.code, MAX(b.name_zh), MAX(b.name_en), {local_month_sql(connection.vendor)} AS ym, "
+            f"COUNT(*) FROM ({sql}) b GROUP BY b.code, ym", params)
         counted = cur.fetchall()
     english = (get_language() or "").startswith("en")
     names: dict[str, str] = {}

@@ -277,14 +277,15 @@ def samples_store(*, samples: list[Sample]) -> None:
             params += [s.port_id, res, (start // res) % n, datetime.fromtimestamp(start, tz=s.at.tzinfo),
                        s.in_bps, s.out_bps, s.in_bps, s.out_bps]
     same = f"{t}.start_at = excluded.start_at"
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"  # SQLite's two-argument max()
     sql = (f"INSERT INTO {t} (port_id, resolution, slot, start_at, samples, in_avg, out_avg, in_max, out_max) "
            f"VALUES {', '.join(values)} ON CONFLICT (port_id, resolution, slot) DO UPDATE SET "
            f"in_avg = CASE WHEN {same} THEN ({t}.in_avg * {t}.samples + excluded.in_avg) / ({t}.samples + 1) "
            f"ELSE excluded.in_avg END, "
            f"out_avg = CASE WHEN {same} THEN ({t}.out_avg * {t}.samples + excluded.out_avg) / ({t}.samples + 1) "
            f"ELSE excluded.out_avg END, "
-           f"in_max = CASE WHEN {same} THEN GREATEST({t}.in_max, excluded.in_max) ELSE excluded.in_max END, "
-           f"out_max = CASE WHEN {same} THEN GREATEST({t}.out_max, excluded.out_max) ELSE excluded.out_max END, "
+           f"in_max = CASE WHEN {same} THEN {greatest}({t}.in_max, excluded.in_max) ELSE excluded.in_max END, "
+           f"out_max = CASE WHEN {same} THEN {greatest}({t}.out_max, excluded.out_max) ELSE excluded.out_max END, "
            f"samples = CASE WHEN {same} THEN {t}.samples + 1 ELSE 1 END, start_at = excluded.start_at")
     d = TrafficDay._meta.db_table
     dvalues: list[str] = []

@@ -67,3 +67,22 @@ def test_missing_years_lists_current_and_next_when_uncovered():
     WorkdayOverride.objects.create(date=date(2027, 1, 1), is_working_day=False)
     assert missing_years(date(2026, 11, 23)) == []
     assert missing_years(date(2030, 6, 1)) == [2030, 2031]
+
+
+def test_the_breach_charts_month_on_sqlite_is_asia_shanghais():
+    """make run's SQLite has no AT TIME ZONE: the breach chart's month is the UTC time plus 8
+    hours there (run on a real SQLite database, as the chart's query would)."""
+    import sqlite3
+
+    from sla.breaches import local_month_sql
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE b (at TEXT, month TEXT)")
+    db.executemany("INSERT INTO b VALUES (?, ?)", [
+        ("2026-03-31 15:59:59.999999", None),  # 23:59:59 on 31 March in Shanghai
+        ("2026-03-31 16:00:00", None),         # midnight, 1 April
+        ("2025-12-31 16:00:00.5", None),       # new year in Shanghai, still 2025 in UTC
+        (None, "2026-02-01"),                  # a monthly breach: its own month
+    ])
+    got = [r[0] for r in db.execute(f"SELECT {local_month_sql('sqlite')} FROM b b")]
+    assert got == ["2026-03", "2026-04", "2026-01", "2026-02"]
