@@ -201,7 +201,7 @@ def seed(*, complaints: int, running: int) -> Seeded:
         accepted = first = resolved = closed = withdrawn = None
         clock: tuple[Any, ...] | None = None
         if i < hist:
-            received = history_end - span * (hist - i) / max(hist, 1)
+            received = history_end - span * ((hist - i) / max(hist, 1))  # timedelta * int overflows at 1M
             r = (i * 7919) % 100
             if r < 6:
                 state, withdrawn = "withdrawn", received + timedelta(hours=2)
